@@ -77,7 +77,14 @@ void lfs_err_prefix(lfs_err *err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s%s", prefix, old);
+	/* Truncating a long message is fine: it is for people to read. */
+	size_t n = strnlen(prefix, sizeof(prefix) - 1);
+	memcpy(err->msg, prefix, n);
+	size_t rest = strnlen(old, sizeof(old));
+	if (rest > sizeof(err->msg) - 1 - n)
+		rest = sizeof(err->msg) - 1 - n;
+	memcpy(err->msg + n, old, rest);
+	err->msg[n + rest] = 0;
 }
 
 void lfs_buf_init(lfs_buf *b) { b->data = NULL; b->len = b->cap = 0; }
