@@ -501,15 +501,26 @@ int lfs_version_deletions(lfs_version *ver, size_t fi, const uint32_t **offsets,
 	return rc;
 }
 
-/* The DataFile of fragment fi holding field id, or -1. */
-static int file_for_field(const lfs_fragment *frag, int32_t id)
+static int file_has_field(const lfs_data_file *df, const lfs_field *field)
+{
+	for (size_t j = 0; j < df->n_fields; j++)
+		if (df->fields[j] == field->id)
+			return 1;
+	/* v2 files list the leaves of nested fields (a list's item, not the list) */
+	for (size_t c = 0; c < field->n_children; c++)
+		if (field->children[c]->id >= 0 && file_has_field(df, field->children[c]))
+			return 1;
+	return 0;
+}
+
+/* The DataFile of fragment fi holding a top-level field, or -1. */
+static int file_for_field(const lfs_fragment *frag, const lfs_field *field)
 {
 	/* Later files win: a column rewritten by a merge lives in a newer file,
 	 * and the older file's entry is tombstoned (-2). */
 	for (size_t i = frag->n_files; i-- > 0;)
-		for (size_t j = 0; j < frag->files[i].n_fields; j++)
-			if (frag->files[i].fields[j] == id)
-				return (int)i;
+		if (file_has_field(&frag->files[i], field))
+			return (int)i;
 	return -1;
 }
 
@@ -587,7 +598,7 @@ int lfs_version_read(lfs_version *ver, size_t fi, const lfs_field *field, uint64
 		return lfs_fail(err, -EINVAL, "rows %llu+%llu are past fragment %llu's %llu rows",
 				(unsigned long long)start, (unsigned long long)count,
 				(unsigned long long)frag->id, (unsigned long long)frag->physical_rows);
-	di = file_for_field(frag, field->id);
+	di = file_for_field(frag, field);
 	if (di < 0) {
 		rc = null_column(field, count, out);
 		if (rc) {
@@ -616,7 +627,7 @@ int lfs_version_page_starts(lfs_version *ver, size_t fi, const lfs_field *field,
 	*n = 0;
 	if (fi >= ver->m->n_fragments)
 		return lfs_fail(err, -EINVAL, "no fragment index %zu", fi);
-	di = file_for_field(&ver->m->fragments[fi], field->id);
+	di = file_for_field(&ver->m->fragments[fi], field);
 	if (di < 0) {
 		*starts = calloc(1, sizeof(uint64_t));
 		*n = *starts ? 1 : 0;
