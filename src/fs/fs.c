@@ -991,7 +991,7 @@ static void *lfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->attr_timeout = 1.0;
 	cfg->negative_timeout = 1.0;
 	cfg->kernel_cache = 0;
-	cfg->nullpath_ok = 1;
+	cfg->nullpath_ok = 0; /* readdir parses its path */
 	return NULL;
 }
 
