@@ -1,0 +1,70 @@
+/*
+ * Test helpers shared by the legacy and 2.0 file-reader tests: open a small
+ * dataset written by LanceDB (tests/unit/data/...), decode its columns
+ * through format/lfile.h, and render values in the canonical text form that
+ * the generator script (tests/unit/data/legacy/gen.mjs) wrote for the values
+ * LanceDB itself read back.
+ */
+#ifndef TEST_LEGACY_FIXTURE_H
+#define TEST_LEGACY_FIXTURE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "column/column.h"
+#include "format/lfile.h"
+#include "format/manifest.h"
+#include "store/store.h"
+#include "util/util.h"
+
+/* ---- TAP ---- */
+void fx_plan(int n);
+int fx_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fx_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int fx_done(void); /* exit status: 0 when every test passed and the plan matched */
+
+/* ---- a dataset directory and its newest manifest ---- */
+typedef struct fx_table {
+	char *dir;
+	lfs_store *store;
+	lfs_manifest *m;
+} fx_table;
+
+int fx_table_open(fx_table *t, const char *dir, lfs_err *err);
+void fx_table_close(fx_table *t);
+/* The data file of fragment 0 holding field id `id`, or NULL. */
+const lfs_data_file *fx_file_for(const fx_table *t, int32_t id);
+/* Opens that data file; *out NULL on error. */
+int fx_open_field_file(const fx_table *t, const lfs_field *f, lfs_lfile **out, lfs_err *err);
+
+/* ---- canonical rendering (see gen.mjs) ---- */
+int fx_render(const lfs_column *c, uint64_t row, lfs_buf *out);
+
+/* ---- expected values: lines "COLUMN\tROW\tVALUE" ---- */
+typedef struct fx_expected_row {
+	char *column;
+	uint64_t row;
+	char *value;
+} fx_expected_row;
+
+typedef struct fx_expected {
+	fx_expected_row *rows;
+	size_t n;
+} fx_expected;
+
+int fx_expected_load(fx_expected *e, const char *path);
+void fx_expected_free(fx_expected *e);
+
+/* Compares a whole-column decode with every expected row of `column`;
+ * returns the number of mismatches (the first few are printed as diags). */
+size_t fx_compare_column(const fx_expected *e, const char *column, const lfs_column *c,
+			 size_t *checked);
+
+/* An lfs_store holding one object `key` with the given bytes (not copied:
+ * they must outlive the store).  Reads past the end come back short. */
+lfs_store *fx_mem_store(const char *key, const uint8_t *data, size_t len);
+
+/* Reads a whole file into memory. */
+int fx_read_file(const char *path, uint8_t **data, size_t *len);
+
+#endif
