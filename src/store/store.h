@@ -58,6 +58,10 @@ typedef struct lfs_store_opts {
 	int connect_timeout_ms;   /* S3: 0 = default */
 	int request_timeout_ms;   /* S3: a stalled transfer fails after this; 0 = default */
 	int max_attempts;         /* S3: tries per request, 0 = default */
+	int list_page_keys;       /* S3: keys per ListObjectsV2 page (max-keys), 0 = 1000 */
+	size_t read_part_bytes;   /* S3: larger reads are split into parts of this size, fetched
+				     in parallel; 0 = 8 MiB */
+	int read_parallel;        /* S3: parts of one read in flight at once, 0 = 8 */
 } lfs_store_opts;
 
 /* Wraps a backend.  The store owns impl and calls ops->close on it. */
