@@ -78,20 +78,53 @@ static const char *fname(const lfs_field *f)
 	return f && f->name ? f->name : "?";
 }
 
+/* "top.child.leaf": a nested field is named with the column it belongs to. */
+static void field_path(const lfs_field *f, char *buf, size_t n)
+{
+	const lfs_field *chain[16];
+	size_t depth = 0, used = 0;
+
+	for (const lfs_field *p = f; p && depth < 16; p = p->parent)
+		chain[depth++] = p;
+	buf[0] = 0;
+	while (depth > 0 && used < n) {
+		int w = snprintf(buf + used, n - used, "%s%s", used ? "." : "", fname(chain[--depth]));
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
 /* Fails with `code`, naming the file, the column and the file offset. */
 __attribute__((format(printf, 6, 7)))
 static int damaged(lfs_err *err, int code, const legacy_file *lf, const lfs_field *f, uint64_t off,
 		   const char *fmt, ...)
 {
-	char what[320];
+	char what[320], path[160];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (f)
+	if (f) {
+		field_path(f, path, sizeof(path));
 		return lfs_fail(err, code, "%s: column %s (field id %d) at offset %llu: %s", lf->key,
-				fname(f), f->id, (unsigned long long)off, what);
+				path, f->id, (unsigned long long)off, what);
+	}
 	return lfs_fail(err, code, "%s: at offset %llu: %s", lf->key, (unsigned long long)off, what);
+}
+
+/* The same for failures that have no file offset (unsupported types). */
+__attribute__((format(printf, 5, 6)))
+static int unsupported(lfs_err *err, int code, const legacy_file *lf, const lfs_field *f,
+		       const char *fmt, ...)
+{
+	char what[320], path[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	field_path(f, path, sizeof(path));
+	return lfs_fail(err, code, "%s: column %s (field id %d): %s", lf->key, path, f->id, what);
 }
 
 static int oom(lfs_err *err, const legacy_file *lf)
@@ -216,10 +249,11 @@ static int parse_metadata(legacy_file *lf, const uint8_t *msg, size_t len, uint6
 	}
 	for (size_t i = 1; i < acc.n; i++) {
 		if (acc.v[i] < acc.v[i - 1]) {
+			int rc2 = damaged(err, -EIO, lf, NULL, msg_pos,
+					  "file metadata: batch offset %zu (%llu) is below the one before",
+					  i, (unsigned long long)acc.v[i]);
 			free(acc.v);
-			return damaged(err, -EIO, lf, NULL, msg_pos,
-				       "file metadata: batch offset %zu (%llu) is below the one before", i,
-				       (unsigned long long)acc.v[i]);
+			return rc2;
 		}
 	}
 	lf->batch_offsets = acc.v;
@@ -277,8 +311,8 @@ static int get_page(const legacy_file *lf, const lfs_field *f, uint32_t batch, l
 		    lfs_err *err)
 {
 	if (f->id < lf->min_id || f->id > lf->max_id)
-		return lfs_fail(err, -EIO, "%s: column %s: field id %d is not in this file (ids %d..%d)",
-				lf->key, fname(f), f->id, lf->min_id, lf->max_id);
+		return unsupported(err, -EIO, lf, f, "not in this file (it holds field ids %d..%d)",
+				   lf->min_id, lf->max_id);
 	uint64_t cell = (uint64_t)(f->id - lf->min_id) * lf->n_batches + batch;
 	out->pos = lf->pages[2 * cell];
 	out->len = lf->pages[2 * cell + 1];
@@ -323,8 +357,7 @@ static int read_plain(legacy_file *lf, const lfs_field *f, const lfs_type *type,
 		uint64_t size = type->list_size > 0 ? (uint64_t)type->list_size : 0, ca, ce, crows;
 		const lfs_field *item = f->n_children == 1 ? f->children[0] : NULL;
 		if (!item || size == 0)
-			return lfs_fail(err, -ENOTSUP, "%s: column %s: fixed_size_list without an element type",
-					lf->key, fname(f));
+			return unsupported(err, -ENOTSUP, lf, f, "fixed_size_list without an element type");
 		if (lfs_mul_u64(a, size, &ca) || lfs_mul_u64(e, size, &ce) || lfs_mul_u64(rows, size, &crows))
 			return damaged(err, -EIO, lf, f, pos, "batch %u: %llu rows of %llu values overflow",
 				       batch, (unsigned long long)rows, (unsigned long long)size);
@@ -356,8 +389,8 @@ static int read_plain(legacy_file *lf, const lfs_field *f, const lfs_type *type,
 	}
 	uint32_t width = lfs_type_width(type);
 	if (width == 0)
-		return lfs_fail(err, -ENOTSUP, "%s: column %s: type %s has no plain layout", lf->key,
-				fname(f), lfs_type_name(type->id));
+		return unsupported(err, -ENOTSUP, lf, f, "type %s has no plain layout",
+				   lfs_type_name(type->id));
 	if (lfs_mul_u64(rows, width, &total) || !lfs_range_ok(pos, total, lf->size))
 		return damaged(err, -EIO, lf, f, pos, "batch %u: %llu values of %u bytes run past the end of the file",
 			       batch, (unsigned long long)rows, width);
@@ -469,9 +502,8 @@ static int find_dictionary(legacy_file *lf, const lfs_field *f, uint64_t *off, u
 	int rc, found = 0;
 
 	if (lf->manifest_pos == 0)
-		return lfs_fail(err, -ENOTSUP,
-				"%s: column %s: the dictionary is not kept in this file (no embedded schema)",
-				lf->key, fname(f));
+		return unsupported(err, -ENOTSUP, lf, f,
+				   "the dictionary is not kept in this file (no embedded schema)");
 	rc = fetch(lf, f, lf->manifest_pos, 4, lenbuf, err);
 	if (rc)
 		return rc;
@@ -556,8 +588,8 @@ static int get_dictionary(legacy_file *lf, const lfs_field *f, const lfs_column 
 	} else if (vtype.id >= LFS_T_INT8 && vtype.id <= LFS_T_UINT64) {
 		rc = read_plain(lf, f, &vtype, off, len, 0, 0, len, &d->values, err);
 	} else {
-		rc = lfs_fail(err, -ENOTSUP, "%s: column %s: dictionaries of %s values are not supported",
-			      lf->key, fname(f), lfs_type_name(vtype.id));
+		rc = unsupported(err, -ENOTSUP, lf, f, "dictionaries of %s values are not supported",
+				 lfs_type_name(vtype.id));
 	}
 	if (rc) {
 		lfs_column_free(&d->values);
@@ -600,8 +632,8 @@ static int read_dict(legacy_file *lf, const lfs_field *f, const legacy_page *pg,
 
 	lfs_column_init(out, &f->type);
 	if (dict_key_type(f->logical_type, &ktype))
-		return lfs_fail(err, -ENOTSUP, "%s: column %s: cannot read the key type of \"%s\"",
-				lf->key, fname(f), f->logical_type ? f->logical_type : "");
+		return unsupported(err, -ENOTSUP, lf, f, "cannot read the key type of \"%s\"",
+				   f->logical_type ? f->logical_type : "");
 	rc = get_dictionary(lf, f, &dict, err);
 	if (rc)
 		return rc;
@@ -666,8 +698,8 @@ static int read_list(legacy_file *lf, const lfs_field *f, const legacy_page *pg,
 	int rc;
 
 	if (f->n_children != 1)
-		return lfs_fail(err, -ENOTSUP, "%s: column %s: a list field needs one child, it has %zu",
-				lf->key, fname(f), f->n_children);
+		return unsupported(err, -ENOTSUP, lf, f, "a list field needs one child, it has %zu",
+				   f->n_children);
 	rc = need_rows(lf, f, pg, e, err);
 	if (rc)
 		return rc;
@@ -704,7 +736,7 @@ static int read_struct(legacy_file *lf, const lfs_field *f, uint32_t batch, uint
 		       lfs_column *out, lfs_err *err)
 {
 	if (f->n_children > UINT32_MAX)
-		return lfs_fail(err, -ENOTSUP, "%s: column %s: too many children", lf->key, fname(f));
+		return unsupported(err, -ENOTSUP, lf, f, "too many children");
 	if (lfs_column_alloc(out, e - a, 0) || lfs_column_alloc_children(out, (uint32_t)f->n_children))
 		return oom(err, lf);
 	for (size_t i = 0; i < f->n_children; i++) {
@@ -748,8 +780,7 @@ static int read_field(legacy_file *lf, const lfs_field *f, uint32_t batch, uint6
 	case LFS_T_LIST: case LFS_T_LARGE_LIST:
 		return read_list(lf, f, &pg, a, e, out, err);
 	case LFS_T_MAP:
-		return lfs_fail(err, -ENOTSUP, "%s: column %s: map columns do not exist in legacy files",
-				lf->key, fname(f));
+		return unsupported(err, -ENOTSUP, lf, f, "map columns do not exist in legacy files");
 	default:
 		return read_plain(lf, f, &f->type, pg.pos, pg.len, batch, a, e, out, err);
 	}

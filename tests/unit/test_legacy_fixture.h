@@ -64,6 +64,21 @@ size_t fx_compare_column(const fx_expected *e, const char *column, const lfs_col
  * they must outlive the store).  Reads past the end come back short. */
 lfs_store *fx_mem_store(const char *key, const uint8_t *data, size_t len);
 
+/* ---- fuzz checks (tests/fuzz/fuzz_*.c, replayed by test_*_fuzz.c) ---- */
+typedef struct fx_outcome {
+	unsigned opened, open_failed, reads, read_failed;
+	char last_error[512];   /* the last clean failure's message */
+	char last_read_error[512]; /* the same for a failed read (not open) */
+	char why[600];          /* what was wrong, when the check fails */
+} fx_outcome;
+
+/* Opens `data` as data file "data/fuzz.lance" of a dataset with `schema`
+ * and DataFile entry `df`, decodes every column df holds, and returns 1 when
+ * everything either succeeded with well-formed columns or failed with
+ * -EIO/-ENOTSUP and a message naming the file (and the column or offset). */
+int fuzz_legacy_check(const uint8_t *data, size_t size, const lfs_schema *schema,
+		      const lfs_data_file *df, fx_outcome *out);
+
 /* Reads a whole file into memory. */
 int fx_read_file(const char *path, uint8_t **data, size_t *len);
 
