@@ -72,6 +72,11 @@ int lfs_view_size(lfs_view *v, uint64_t *size, lfs_err *err);
 /* Copies bytes [off, off + len) into buf; *got < len only at the end. */
 int lfs_view_read(lfs_view *v, uint64_t off, size_t len, void *buf, size_t *got, lfs_err *err);
 
+/* Releases the decoded and rendered chunks a view keeps for the next read
+ * (e.g. when the last handle on its file closes); the sparse index of a
+ * text view and its known size stay. */
+void lfs_view_drop_cache(lfs_view *v);
+
 /* One value as a JSON text, as the .jsonl files render it (exposed for the
  * query/ results, which use the same rendering). */
 int lfs_view_json_value(lfs_buf *out, const lfs_field *field, const lfs_column *col, uint64_t row);
