@@ -370,9 +370,11 @@ static char *put_timestamp(char *p, int64_t v, enum lfs_time_unit unit, int utc)
 {
 	int64_t per = unit_per_second[unit];
 	int64_t secs = floor_div(v, per);
-	uint64_t frac = (uint64_t)(v - secs * per);
+	int64_t rem = v % per; /* not v - secs * per, which can overflow */
+	uint64_t frac = (uint64_t)(rem < 0 ? rem + per : rem);
 	int64_t days = floor_div(secs, 86400);
-	uint64_t sod = (uint64_t)(secs - days * 86400);
+	int64_t srem = secs % 86400;
+	uint64_t sod = (uint64_t)(srem < 0 ? srem + 86400 : srem);
 	p = put_date(p, days);
 	*p++ = 'T';
 	p = put_clock(p, sod, frac, unit);
@@ -400,7 +402,7 @@ static int put_decimal(lfs_buf *b, const uint8_t *bytes, int nwords, int32_t sca
 {
 	uint64_t w[4];
 	int neg;
-	char digits[80]; /* 2^255 has 77 digits */
+	char digits[5 * 19]; /* 2^255 has 77 digits: five groups of 19 */
 	int nd = 0;
 
 	for (int i = 0; i < nwords; i++)

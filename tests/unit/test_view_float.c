@@ -56,11 +56,11 @@ static void bump_last_digit(char *s)
 	char *e = strchr(s, 'e');
 	char *p = e - 1;
 	for (;;) {
-		if (*p == '.') {
+		if (p >= s && *p == '.') {
 			p--;
 			continue;
 		}
-		if (*p == '-' || p < s) {
+		if (p < s || *p == '-') {
 			/* all nines: 9.99e5 -> 1.00e6 */
 			char exp[16];
 			int x = atoi(e + 1) + 1;

@@ -25,7 +25,8 @@ static const char *R(enum lfs_text_style style, const lfs_field *f, const lfs_co
 	if (rc) {
 		snprintf(out, sizeof(out), "<error %d>", rc);
 	} else {
-		memcpy(out, b.data, b.len < sizeof(out) - 1 ? b.len : sizeof(out) - 1);
+		if (b.len)
+			memcpy(out, b.data, b.len < sizeof(out) - 1 ? b.len : sizeof(out) - 1);
 		out[b.len < sizeof(out) - 1 ? b.len : sizeof(out) - 1] = 0;
 	}
 	lfs_buf_free(&b);
@@ -257,6 +258,24 @@ static void test_temporal(void)
 	check3(f, &c, 0, "\"1677-09-21T00:12:43.145224192Z\"", NULL, NULL, "timestamp ns min");
 	check3(f, &c, 1, "\"1970-01-01T00:00:00.000000001Z\"", NULL, NULL,
 	       "timestamp with a zone is shown in UTC with Z");
+	lfs_column_free(&c);
+
+	f = tf("t", "timestamp:s:-", 1, 0);
+	int64_t ext[] = { INT64_MIN, INT64_MAX };
+	c = tc_fixed("timestamp:s:-", 2, ext, NULL);
+	check3(f, &c, 0, "\"-292277022657-01-27T08:29:52\"", NULL, NULL, "timestamp s min");
+	check3(f, &c, 1, "\"+292277026596-12-04T15:30:07\"", NULL, NULL, "timestamp s max");
+	lfs_column_free(&c);
+	f = tf("t", "timestamp:ms:-", 1, 0);
+	c = tc_fixed("timestamp:ms:-", 2, ext, NULL);
+	check3(f, &c, 0, "\"-292275055-05-16T16:47:04.192\"", NULL, NULL, "timestamp ms min");
+	lfs_column_free(&c);
+	c = tc_fixed("date64:ms", 2, ext, NULL);
+	check3(NULL, &c, 0, "\"-292275055-05-16\"", NULL, NULL, "date64 min");
+	lfs_column_free(&c);
+	int64_t tmin[] = { INT64_MIN };
+	c = tc_fixed("time64:ns", 1, tmin, NULL);
+	check3(NULL, &c, 0, "\"-2562047:47:16.854775808\"", NULL, NULL, "time64 out of range keeps its sign");
 	lfs_column_free(&c);
 
 	f = tf("t", "timestamp:ms:-", 1, 0);
