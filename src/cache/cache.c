@@ -883,10 +883,19 @@ static int cache_read(void *impl, const char *key, uint64_t off, void *buf, size
 	int rc;
 
 	*got = 0;
-	pthread_mutex_lock(&c->mu);
-	o = obj_find(c, key, h);
-	pthread_mutex_unlock(&c->mu);
-	if (!o) {
+	for (;;) {
+		/* The warm path: one lock for the lookup and read-ahead. */
+		pthread_mutex_lock(&c->mu);
+		o = obj_find(c, key, h);
+		if (o && off < o->info.size && len) {
+			if (len > o->info.size - off)
+				len = (size_t)(o->info.size - off);
+			if (c->nthreads && plan_readahead(c, o, off, len, &job))
+				enqueue_job(c, &job);
+		}
+		pthread_mutex_unlock(&c->mu);
+		if (o)
+			break;
 		if (!c->immutable(key, c->immutable_arg)) {
 			ST_ADD(c, bypass_reads, 1);
 			ST_ADD(c, backing_reads, 1);
@@ -898,14 +907,6 @@ static int cache_read(void *impl, const char *key, uint64_t off, void *buf, size
 	}
 	if (off >= o->info.size || len == 0)
 		return 0;
-	if (len > o->info.size - off)
-		len = (size_t)(o->info.size - off);
-	if (c->nthreads) {
-		pthread_mutex_lock(&c->mu);
-		if (plan_readahead(c, o, off, len, &job))
-			enqueue_job(c, &job);
-		pthread_mutex_unlock(&c->mu);
-	}
 	rc = read_blocks(c, o, off, len, buf, err);
 	if (rc == 0)
 		*got = len;

@@ -440,6 +440,54 @@ static void test_readahead(struct mstore *ms)
 	lfs_store_close(c);
 }
 
+struct prefetch_cond {
+	struct mstore *ms;
+	lfs_store *c;
+	unsigned waiting;
+};
+
+static int prefetch_parked(void *p)
+{
+	struct prefetch_cond *w = p;
+	unsigned in_read;
+	pthread_mutex_lock(&w->ms->mu);
+	in_read = w->ms->in_read;
+	pthread_mutex_unlock(&w->ms->mu);
+	return in_read == 1 && cstats(w->c).waiting == w->waiting;
+}
+
+/* A reader waiting on a read-ahead fetch that fails fetches for itself. */
+static void test_readahead_failure(struct mstore *ms)
+{
+	lfs_store *c = new_cache(ms, BS, 1 << 20, 4, NULL, 0);
+	struct prefetch_cond w = { ms, c, 0 };
+	/* starts behind the last read, so it asks for no read-ahead itself */
+	struct reader_arg a = { .c = c, .key = "data/raf", .seed = 11, .off = 1500, .len = BS };
+	pthread_t t;
+	int parked, parked2;
+
+	ms_put(ms, "data/raf", 16 * BS, 11, "");
+	ok(read_check(c, "data/raf", 0, 1000, 11, 1000) && read_check(c, "data/raf", 1000, 1000, 11, 1000),
+	   "two reads: not yet sequential");
+	ms_set(ms, &ms->gate_closed, 1);
+	ok(read_check(c, "data/raf", 2000, 1000, 11, 1000), "the third forward read starts read-ahead");
+	parked = wait_until(prefetch_parked, &w); /* read-ahead's request is held */
+	pthread_create(&t, NULL, reader_main, &a);
+	w.waiting = 1;
+	parked2 = wait_until(prefetch_parked, &w); /* the reader waits for it */
+	pthread_mutex_lock(&ms->mu);
+	ms->fail_next = 1;
+	pthread_mutex_unlock(&ms->mu);
+	ms_set(ms, &ms->gate_closed, 0);
+	pthread_join(t, NULL);
+	lfs_cache_drain(c);
+	ok(parked && parked2, "a reader waits on the read-ahead fetch of block 1");
+	ok(a.good, "the read-ahead failed, the reader fetched again and got its bytes");
+	ok(cstats(c).fetch_errors == 2 && cstats(c).readahead_blocks == 0,
+	   "the failed read-ahead of two blocks was counted, nothing cached from it");
+	lfs_store_close(c);
+}
+
 int main(void)
 {
 	struct mstore ms;
@@ -456,6 +504,7 @@ int main(void)
 	test_lru(&ms);
 	test_stress(&ms);
 	test_readahead(&ms);
+	test_readahead_failure(&ms);
 	ok(lfs_stat_get(cache_hits) > 0 && lfs_stat_get(cache_misses) > 0 &&
 	   lfs_stat_get(cache_evictions) > 0 && lfs_stat_get(cache_bytes_mem) == 0,
 	   "process-wide counters: %llu hits, %llu misses, %llu evictions",

@@ -65,6 +65,7 @@ struct mstore {
 	uint64_t log_off[MS_LOG], log_len[MS_LOG]; /* the first MS_LOG reads */
 	/* faults */
 	int fail_reads;        /* reads fail with -EIO while set */
+	int fail_next;         /* so many next reads fail with -EIO */
 	int gate_closed;       /* reads wait while set */
 	unsigned in_read;      /* reads under way now */
 };
@@ -158,7 +159,9 @@ static inline int ms_read(void *impl, const char *key, uint64_t off, void *buf, 
 	}
 	ms->reads++;
 	o = ms_find(ms, key);
-	if (ms->fail_reads) {
+	if (ms->fail_reads || ms->fail_next > 0) {
+		if (ms->fail_next > 0)
+			ms->fail_next--;
 		rc = lfs_fail(err, -EIO, "%s: injected failure at %llu", key, (unsigned long long)off);
 	} else if (!o) {
 		rc = lfs_fail(err, -ENOENT, "%s: no such object", key);
