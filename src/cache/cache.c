@@ -90,6 +90,7 @@ struct cache {
 	size_t bmask, bcount;
 	struct blk lru;            /* sentinel */
 	uint64_t mem_held;         /* every byte allocated or reserved for data */
+	uint64_t evictable;        /* bytes of READY blocks nobody has pinned */
 
 	pthread_cond_t job_cv, idle_cv;
 	struct job jobs[MAX_JOBS];
@@ -275,6 +276,22 @@ static void blk_free(struct blk *b)
 	free(b);
 }
 
+static void blk_pin(struct cache *c, struct blk *b)
+{
+	if (b->pins++ == 0 && b->state == BLK_READY)
+		c->evictable -= b->len;
+}
+
+static void blk_unpin(struct cache *c, struct blk *b)
+{
+	if (--b->pins > 0)
+		return;
+	if (!b->in_table)
+		blk_free(b);
+	else if (b->state == BLK_READY)
+		c->evictable += b->len;
+}
+
 /* Drops the least recently used unpinned block; 0 if there is none. */
 static int evict_one(struct cache *c)
 {
@@ -286,6 +303,7 @@ static int evict_one(struct cache *c)
 		return 0;
 	lru_unlink(b);
 	blk_remove(c, b);
+	c->evictable -= b->len;
 	mem_release(c, b->len);
 	ST_ADD(c, evictions_mem, 1);
 	lfs_stat_add(cache_evictions, 1);
@@ -297,7 +315,9 @@ static int evict_one(struct cache *c)
  * even an empty LRU would not make room (everything is pinned). */
 static int mem_reserve(struct cache *c, uint64_t bytes)
 {
-	if (bytes > c->mem_budget)
+	/* Never evict in vain: fail at once if even evicting every unpinned
+	 * block would not make room. */
+	if (bytes > c->mem_budget || c->mem_held - c->evictable > c->mem_budget - bytes)
 		return 0;
 	while (c->mem_held + bytes > c->mem_budget)
 		if (!evict_one(c))
@@ -557,11 +577,8 @@ static void finish_window(struct cache *c, struct blk **slot, const uint8_t *min
 	}
 	pthread_mutex_lock(&c->mu);
 	for (k = 0; k < n; k++) {
-		struct blk *b = slot[k];
-		if (!b)
-			continue;
-		if (--b->pins == 0 && !b->in_table)
-			blk_free(b);
+		if (slot[k])
+			blk_unpin(c, slot[k]);
 		slot[k] = NULL;
 	}
 	pthread_mutex_unlock(&c->mu);
@@ -601,7 +618,7 @@ again:
 		mine[k] = 0;
 		ready[k] = 0;
 		if (b) {
-			b->pins++;
+			blk_pin(c, b);
 			if (b->state == BLK_READY) {
 				lru_touch(c, b);
 				ready[k] = 1;
@@ -768,7 +785,7 @@ static void prefetch(struct cache *c, const struct job *job)
 			slot[k] = blk_find(c, o, idx + k);
 			mine[k] = 0;
 			if (slot[k])
-				slot[k]->pins++;
+				blk_pin(c, slot[k]);
 		}
 		nruns = claim_missing(c, o, idx, n, slot, mine, runs, 1, &starved);
 		pthread_mutex_unlock(&c->mu);
@@ -843,6 +860,10 @@ static int obj_create(struct cache *c, const char *key, uint64_t h, struct obj *
 	int rc = lfs_store_stat(c->backing, key, &info, err);
 	if (rc)
 		return rc;
+	/* Keeps every block offset computation far from overflow. */
+	if (info.size > (1ull << 62))
+		return lfs_fail(err, -EFBIG, "%s: object size %llu is not plausible", key,
+				(unsigned long long)info.size);
 	o = calloc(1, sizeof(*o));
 	if (!o || !(o->key = strdup(key))) {
 		free(o);
@@ -1206,6 +1227,9 @@ int lfs_cache_get_stats(lfs_store *cache, lfs_cache_stats *out)
 	src = (const uint64_t *)&c->st;
 	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	pthread_mutex_lock(&c->mu);
+	out->bytes_busy = c->mem_held - c->evictable;
+	pthread_mutex_unlock(&c->mu);
 	if (c->disk) {
 		lfs_disk_stats ds;
 		lfs_disk_get_stats(c->disk, &ds);

@@ -121,6 +121,7 @@ typedef struct lfs_cache_stats {
 	uint64_t bytes_mem_peak;   /* the most bytes ever held in memory */
 	uint64_t bytes_disk;       /* bytes of block files now */
 	uint64_t waiting;          /* readers waiting for another's fetch now */
+	uint64_t bytes_busy;       /* of bytes_mem, those pinned or being fetched */
 } lfs_cache_stats;
 
 /* Copies the counters of a store made by lfs_cache_new; -EINVAL for any

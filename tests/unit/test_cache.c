@@ -308,7 +308,8 @@ static void test_lru(struct mstore *ms)
 	/* A read wider than the whole budget still works, around the cache. */
 	ok(read_check(c, "data/lru", 0, 8 * BS, 7, 8 * BS), "a read larger than the budget");
 	st = cstats(c);
-	ok(st.bytes_mem_peak <= 4 * BS, "the budget held (peak %llu)", (unsigned long long)st.bytes_mem_peak);
+	ok(st.bytes_mem_peak <= 4 * BS && st.bytes_busy == 0, "the budget held (peak %llu)",
+	   (unsigned long long)st.bytes_mem_peak);
 	lfs_store_close(c);
 
 	c = new_cache(ms, 4 * BS, 2 * BS, 0, NULL, 0);
@@ -379,6 +380,7 @@ static void test_stress(struct mstore *ms)
 	ok(st.bytes_mem_peak <= budget && st.bytes_mem <= budget,
 	   "memory never exceeded the budget (peak %llu of %llu)", (unsigned long long)st.bytes_mem_peak,
 	   (unsigned long long)budget);
+	ok(st.bytes_busy == 0, "nothing left pinned (%llu)", (unsigned long long)st.bytes_busy);
 	ok(st.evictions_mem > 0, "with evictions (%llu), hits %llu, misses %llu, bypasses %llu",
 	   (unsigned long long)st.evictions_mem, (unsigned long long)st.hits_mem,
 	   (unsigned long long)st.misses, (unsigned long long)st.bypass_reads);
