@@ -279,7 +279,24 @@ static void shortest(uint64_t m2, int32_t e2, int mm_shift, bool accept, uint64_
 			last = 4; /* an exact tie rounds to even */
 		output = vr + ((vr == vm && (!accept || !vm_zeros)) || last >= 5);
 	} else {
+		/* Only the last removed digit decides the rounding here, so
+		 * digits can go eight or two at a time (narrow formats run
+		 * through 64-bit intermediates and lose many). */
 		bool round_up = false;
+		if (vp / 100000000 > vm / 100000000) {
+			round_up = vr % 100000000 >= 50000000;
+			vr /= 100000000;
+			vp /= 100000000;
+			vm /= 100000000;
+			removed += 8;
+		}
+		while (vp / 100 > vm / 100) {
+			round_up = vr % 100 >= 50;
+			vr /= 100;
+			vp /= 100;
+			vm /= 100;
+			removed += 2;
+		}
 		while (vp / 10 > vm / 10) {
 			round_up = vr % 10 >= 5;
 			vr /= 10;

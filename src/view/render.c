@@ -748,11 +748,13 @@ int lfs_view_render(lfs_buf *out, enum lfs_text_style style, const lfs_field *fi
 	return render_scalar(out, style, field, col, row);
 }
 
+static int check_row(const lfs_column *c, uint64_t row, int depth);
+
 int lfs_view_json_value(lfs_buf *out, const lfs_field *field, const lfs_column *col, uint64_t row)
 {
 	if (row >= col->length)
 		return -EINVAL;
-	TRY(lfs_view_check_column(col, NULL));
+	TRY(check_row(col, row, 0));
 	TRY(render_json(out, field, col, row, 0));
 	/* keep the buffer a C string, as lfs_buf_append does */
 	TRY(need(out, 1));
@@ -884,4 +886,63 @@ static int check_column(const lfs_column *c, int depth, lfs_err *err)
 int lfs_view_check_column(const lfs_column *c, lfs_err *err)
 {
 	return check_column(c, 0, err);
+}
+
+/* The same checks for one row only (and what it holds), so that rendering
+ * single values of a long column costs what the values cost. */
+static int check_row(const lfs_column *c, uint64_t row, int depth)
+{
+	const lfs_type *t = &c->type;
+
+	if (depth > 64 || row >= c->length || !time_unit_ok(t))
+		return -EIO;
+	switch (t->id) {
+	case LFS_T_NULL:
+		return 0;
+	case LFS_T_BOOL:
+		return c->values ? 0 : -EIO;
+	case LFS_T_UTF8: case LFS_T_LARGE_UTF8: case LFS_T_BINARY: case LFS_T_LARGE_BINARY:
+		if (!c->offsets || c->offsets[row] > c->offsets[row + 1] ||
+		    c->offsets[row + 1] > c->data_len || (c->data_len && !c->data))
+			return -EIO;
+		return 0;
+	case LFS_T_LIST: case LFS_T_LARGE_LIST: case LFS_T_MAP:
+		if (c->n_children < 1 || !c->children || !c->offsets ||
+		    c->offsets[row] > c->offsets[row + 1] ||
+		    c->offsets[row + 1] > c->children[0].length)
+			return -EIO;
+		if (t->id == LFS_T_MAP && (c->children[0].type.id != LFS_T_STRUCT ||
+					   c->children[0].n_children < 2))
+			return -EIO;
+		if (!lfs_column_is_valid(c, row))
+			return 0;
+		for (uint64_t k = c->offsets[row]; k < c->offsets[row + 1]; k++)
+			TRY(check_row(&c->children[0], k, depth + 1));
+		return 0;
+	case LFS_T_FIXED_SIZE_LIST: {
+		uint64_t n = t->list_size < 0 ? 0 : (uint64_t)t->list_size, end;
+		if (c->n_children < 1 || !c->children || t->list_size < 0 ||
+		    lfs_mul_u64(row + 1, n, &end) || end > c->children[0].length)
+			return -EIO;
+		if (!lfs_column_is_valid(c, row))
+			return 0;
+		for (uint64_t k = row * n; k < end; k++)
+			TRY(check_row(&c->children[0], k, depth + 1));
+		return 0;
+	}
+	case LFS_T_STRUCT:
+		if (c->n_children && !c->children)
+			return -EIO;
+		if (!lfs_column_is_valid(c, row))
+			return 0;
+		for (uint32_t i = 0; i < c->n_children; i++)
+			TRY(check_row(&c->children[i], row, depth + 1));
+		return 0;
+	default: {
+		uint32_t w = fixed_width(t);
+		if (w == 0)
+			return -ENOTSUP;
+		return c->width == w && c->values ? 0 : -EIO;
+	}
+	}
 }
