@@ -2,6 +2,8 @@
  * fetch per block, errors, LRU under a budget, read-ahead. TAP output. */
 #include "test_cache_util.h"
 
+#include <sys/stat.h>
+
 #include "cache/disk.h"
 
 #define BS 4096u
@@ -490,6 +492,46 @@ static void test_readahead_failure(struct mstore *ms)
 	lfs_store_close(c);
 }
 
+/* Over the real local store: bytes match the file, read_all works. */
+static void test_local(void)
+{
+	char root[256], path[300], cmd[300];
+	const char *tmp = getenv("TMPDIR");
+	lfs_store *backing, *c = NULL;
+	lfs_cache_opts opts;
+	uint8_t *all = NULL;
+	size_t len = 0;
+	lfs_err err;
+	FILE *f;
+	int good;
+
+	snprintf(root, sizeof(root), "%s/lancefs-cache-local-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(root)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/_versions", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/_versions/18446744073709551614.manifest", root);
+	f = fopen(path, "wb");
+	for (uint64_t i = 0; i < 3 * BS + 17; i++)
+		fputc(pattern_byte(42, i), f);
+	fclose(f);
+	ok(lfs_store_open_local(root, &backing, &err) == 0, "local store");
+	lfs_cache_opts_init(&opts);
+	opts.block_size = BS;
+	ok(lfs_cache_new(backing, &opts, &c, &err) == 0, "cache over it");
+	ok(lfs_store_read_all(c, "_versions/18446744073709551614.manifest", &all, &len, &err) == 0 &&
+	   len == 3 * BS + 17 && check_pattern(all, len, 42, 0), "read_all of a manifest through the cache");
+	free(all);
+	good = read_check(c, "_versions/18446744073709551614.manifest", BS - 5, 2 * BS, 42, 2 * BS);
+	ok(good && cstats(c).misses == 4 && cstats(c).hits_mem == 3, "then served from memory");
+	lfs_store_close(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", root);
+}
+
 int main(void)
 {
 	struct mstore ms;
@@ -507,6 +549,7 @@ int main(void)
 	test_stress(&ms);
 	test_readahead(&ms);
 	test_readahead_failure(&ms);
+	test_local();
 	ok(lfs_stat_get(cache_hits) > 0 && lfs_stat_get(cache_misses) > 0 &&
 	   lfs_stat_get(cache_evictions) > 0 && lfs_stat_get(cache_bytes_mem) == 0,
 	   "process-wide counters: %llu hits, %llu misses, %llu evictions",
