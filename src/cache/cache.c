@@ -437,8 +437,11 @@ static int backing_read(struct cache *c, const struct obj *o, uint64_t off, void
 	return rc;
 }
 
-static void fail_blocks(struct blk **blks, unsigned n, int rc, const lfs_err *e)
+static void fail_blocks(struct blk **blks, unsigned n, int rc, lfs_err *e)
 {
+	if (!e->msg[0]) /* a backend that gave no reason */
+		lfs_fail(e, rc, "%s: block %llu: %s", blks[0]->obj->key,
+			 (unsigned long long)blks[0]->index, strerror(rc < 0 ? -rc : rc));
 	for (unsigned k = 0; k < n; k++) {
 		blks[k]->err = rc;
 		blks[k]->errmsg = malloc(sizeof(lfs_err));
@@ -447,7 +450,7 @@ static void fail_blocks(struct blk **blks, unsigned n, int rc, const lfs_err *e)
 	}
 }
 
-/* Reads blocks blks[p..q) (adjacent, all still without bytes) from the
+/* Reads blocks blks[0..n) (adjacent, all still without bytes) from the
  * backing store in one request. */
 static void fetch_from_backing(struct cache *c, struct obj *o, struct blk **blks, unsigned n)
 {
@@ -498,7 +501,7 @@ static void fetch_run(struct cache *c, struct obj *o, struct blk **blks, unsigne
 		struct blk *b = blks[k];
 		b->data = malloc(b->len ? b->len : 1);
 		if (!b->data) {
-			lfs_err e;
+			lfs_err e = { { 0 } };
 			fail_blocks(&blks[k], 1, lfs_fail(&e, -ENOMEM, "%s: out of memory for block %llu",
 							  o->key, (unsigned long long)b->index), &e);
 			continue;
