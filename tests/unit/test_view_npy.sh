@@ -94,6 +94,32 @@ ok(all((json.loads(l) is None) if not v7[k] else
        np.array_equal(np.array(json.loads(l), dtype=np.float32), vec[k])
        for k, l in enumerate(vec_lines)), "vec.jsonl reads back to the same float32 vectors")
 
+# rows.jsonl and rows.csv through Python's json and csv readers
+import base64, csv
+forms = ["plain%d", "com,ma%d", 'quo"te%d', "new\nline%d", "", "\u00fc\u00f1\u00ed%d"]
+def s_of(k):
+    f = forms[k % 6]
+    return None if k % 5 == 0 else (f % k if "%d" in f else f)
+rows = [json.loads(l) for l in lines("%s/a/rows.jsonl" % out)]
+ok(len(rows) == N and list(rows[0].keys()) == ["i64", "u8", "vec", "f16", "flag", "d32", "d64",
+   "ts", "dur", "t32", "fsb", "nest", "s"], "rows.jsonl: one object per row, keys in schema order")
+ok(all(r["s"] == s_of(k) and r["i64"] == (k * 1000003 - 7 if v5[k] else None) and
+       r["u8"] == k % 256 and (r["vec"] is None if not v7[k] else r["vec"] == vec[k].tolist()) and
+       (r["fsb"] is None if not v5[k] else base64.b64decode(r["fsb"]) == bytes(fsb[k])) and
+       r["nest"] == [[k * 6, k * 6 + 1, k * 6 + 2], [k * 6 + 3, k * 6 + 4, k * 6 + 5]] and
+       r["flag"] == (bool(k % 3 == 0) if v5[k] else None)
+       for k, r in enumerate(rows)), "rows.jsonl values")
+with open("%s/a/rows.csv" % out, newline="", encoding="utf-8") as f:
+    table = list(csv.reader(f))
+ok(table[0] == ["i64", "u8", "f16", "flag", "d32", "d64", "ts", "dur", "t32", "fsb", "s"],
+   "rows.csv header: the scalar columns")
+ok(len(table) == N + 1 and all(t[10] == (s_of(k) or "") and t[0] == (str(k * 1000003 - 7) if v5[k] else "")
+   for k, t in enumerate(table[1:])), "rows.csv values through csv.reader")
+with open("%s/a/rows.csv" % out, "rb") as f:
+    raw = f.read()
+ok(b',\n' in raw and b',""\n' in raw,
+   "rows.csv: null is an empty field, the empty string is \"\"")
+
 # shortest floats: the same decimal as NumPy (float16, float32) and Python (float64)
 def same_decimal(ours, theirs):
     return Decimal(ours) == Decimal(theirs)

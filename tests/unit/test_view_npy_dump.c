@@ -2,6 +2,7 @@
  * Writes the binary and text views of two hand-built tables into a
  * directory, for test_view_npy.sh to check with NumPy:
  *   DIR/a/NAME.{npy,valid.npy,bin,jsonl}   typed columns with nulls (1000 rows)
+ *   DIR/a/rows.{jsonl,csv}
  *   DIR/b/NAME.{bin,jsonl}                  every float16, random float32/float64
  * The values follow formulas the script knows (see test_view_npy.sh).
  */
@@ -39,6 +40,21 @@ static int write_views(tsource *s, const char *dir)
 			free(all);
 		}
 	}
+	const enum lfs_view_kind rows_kinds[] = { LFS_VIEW_ROWS_JSONL, LFS_VIEW_ROWS_CSV };
+	for (size_t k = 0; k < 2; k++) {
+		size_t n;
+		char *all = render_view(rows_kinds[k], s, 0, &n);
+		char path[512];
+		if (!all)
+			return 1;
+		snprintf(path, sizeof(path), "%s/rows%s", dir, lfs_view_suffix(rows_kinds[k]));
+		FILE *f = fopen(path, "wb");
+		if (!f || fwrite(all, 1, n, f) != n || fclose(f) != 0) {
+			perror(path);
+			return 1;
+		}
+		free(all);
+	}
 	return 0;
 }
 
@@ -60,7 +76,13 @@ static int table_a(const char *dir)
 	static int flag[NA], v5[NA], v7[NA];
 	static int32_t d32[NA], t32[NA];
 	static int16_t nest[NA * 6];
+	static char sbuf[NA][32];
+	static const char *strs[NA];
+	static const char *const forms[] = { "plain%d", "com,ma%d", "quo\"te%d", "new\nline%d", "",
+					     "\xc3\xbc\xc3\xb1\xc3\xad%d" };
 	for (int i = 0; i < NA; i++) {
+		snprintf(sbuf[i], sizeof(sbuf[i]), forms[i % 6], i);
+		strs[i] = i % 5 == 0 ? NULL : sbuf[i];
 		v5[i] = i % 5 != 0;
 		v7[i] = i % 7 != 3;
 		i64[i] = (int64_t)i * 1000003 - 7;
@@ -93,6 +115,7 @@ static int table_a(const char *dir)
 		tf("fsb", "fixed_size_binary:3", 1, 0),
 		tf("nest", "fixed_size_list:fixed_size_list:int16:3:2", 0, 1,
 		   tf("item", "fixed_size_list:int16:3", 1, 1, tf("item", "int16", 1, 0))),
+		tf("s", "string", 1, 0),
 	};
 	lfs_column cols[] = {
 		tc_fixed("int64", NA, i64, v5),
@@ -107,6 +130,7 @@ static int table_a(const char *dir)
 		tc_fixed("time32:ms", NA, t32, NULL),
 		tc_fixed("fixed_size_binary:3", NA, fsb, v5),
 		tc_fsl(2, NA, NULL, tc_fsl(3, NA * 2, NULL, tc_fixed("int16", NA * 6, nest, NULL))),
+		tc_var("string", NA, strs, NULL),
 	};
 	tsource *s = ts_new(sizeof(cols) / sizeof(cols[0]), fields, cols, 333);
 	int rc = write_views(s, dir);
