@@ -666,6 +666,7 @@ again:
 					/* Read-ahead's failure is not this reader's:
 					 * try once more with a fetch of its own. */
 					finish_window(c, slot, mine, n);
+					hits = 0;
 					goto again;
 				}
 				rc = copy_error(b, o, err);
