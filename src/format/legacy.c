@@ -579,6 +579,7 @@ static int get_dictionary(legacy_file *lf, const lfs_field *f, const lfs_column 
 	lf->dicts = grown;
 	legacy_dict *d = &lf->dicts[lf->n_dicts];
 	d->field_id = f->id;
+	lfs_column_init(&d->values, &vtype);
 	rc = find_dictionary(lf, f, &off, &len, err);
 	if (rc)
 		goto out;

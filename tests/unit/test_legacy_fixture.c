@@ -376,3 +376,112 @@ size_t fx_compare_column(const fx_expected *e, const char *column, const lfs_col
 	lfs_buf_free(&b);
 	return bad;
 }
+
+/* ------------------------------------------------------------ whole tables */
+
+/* Renders rows [start, start + count) of `whole` and of `part` and compares. */
+int fx_same_rows(const lfs_column *whole, uint64_t start, const lfs_column *part, uint64_t count)
+{
+	lfs_buf a, b;
+	int same = part->length == count;
+	lfs_buf_init(&a);
+	lfs_buf_init(&b);
+	for (uint64_t i = 0; same && i < count; i++) {
+		a.len = b.len = 0;
+		if (fx_render(whole, start + i, &a) || fx_render(part, i, &b) ||
+		    a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+			same = 0;
+	}
+	lfs_buf_free(&a);
+	lfs_buf_free(&b);
+	return same;
+}
+
+void fx_check_table(const char *datadir, const char *name, uint32_t want_major, uint32_t want_minor,
+		    const uint64_t (*slices)[2], size_t n_slices)
+{
+	char *dir = lfs_strdup_printf("%s/%s.lance", datadir, name);
+	char *exp_path = lfs_strdup_printf("%s/%s.expected", datadir, name);
+	fx_table t;
+	fx_expected e;
+	lfs_err err = { { 0 } };
+	int opened = fx_table_open(&t, dir, &err) == 0;
+	int loaded = fx_expected_load(&e, exp_path) == 0 && e.n > 0;
+
+	free(dir);
+	free(exp_path);
+	if (!fx_ok(opened, "%s: manifest opens", name)) {
+		fx_diag("%s", err.msg);
+		fx_expected_free(&e);
+		fx_table_close(&t);
+		return;
+	}
+	if (!fx_ok(loaded, "%s: expected values load", name)) {
+		fx_expected_free(&e);
+		fx_table_close(&t);
+		return;
+	}
+
+	for (size_t fi = 0; fi < t.m->schema.n_top; fi++) {
+		const lfs_field *f = t.m->schema.top[fi];
+		lfs_lfile *lf = NULL;
+		lfs_column whole;
+		uint64_t rows;
+		uint32_t major = 9, minor = 9;
+		size_t checked = 0, bad;
+		int rc;
+
+		lfs_column_init(&whole, &f->type);
+		rc = fx_open_field_file(&t, f, &lf, &err);
+		if (rc == 0) {
+			lfs_lfile_version(lf, &major, &minor);
+			rows = lfs_lfile_num_rows(lf);
+			rc = lfs_lfile_read(lf, f, 0, rows, &whole, &err);
+		}
+		if (rc) {
+			fx_ok(0, "%s.%s: decodes (%s)", name, f->name, err.msg);
+			fx_ok(0, "%s.%s: slices", name, f->name);
+			lfs_lfile_close(lf);
+			continue;
+		}
+		bad = fx_compare_column(&e, f->name, &whole, &checked);
+		fx_ok(bad == 0 && checked > 0 && major == want_major && minor == want_minor &&
+		      whole.length == t.m->fragments[0].physical_rows,
+		      "%s.%s: %zu values equal what LanceDB read (file version %u.%u, %llu rows)", name,
+		      f->name, checked, major, minor, (unsigned long long)whole.length);
+
+		/* slices: the same rows as the whole read */
+		int slices_ok = 1;
+		for (size_t s = 0; s < n_slices; s++) {
+			uint64_t start = slices[s][0], count = slices[s][1];
+			lfs_column part;
+			if (start + count > rows)
+				continue;
+			lfs_column_init(&part, &f->type);
+			rc = lfs_lfile_read(lf, f, start, count, &part, &err);
+			if (rc || !fx_same_rows(&whole, start, &part, count)) {
+				if (slices_ok)
+					fx_diag("%s.%s: slice %llu+%llu differs (%d %s)", name, f->name,
+						(unsigned long long)start, (unsigned long long)count, rc,
+						rc ? err.msg : "");
+				slices_ok = 0;
+			}
+			lfs_column_free(&part);
+		}
+		fx_ok(slices_ok, "%s.%s: slices at odd offsets equal the whole read", name, f->name);
+
+		uint64_t *starts = NULL;
+		size_t n = 0, k;
+		rc = lfs_lfile_page_starts(lf, f, &starts, &n, &err);
+		for (k = 1; rc == 0 && k < n && starts[k] > starts[k - 1] && starts[k] < rows; k++)
+			;
+		if (rc || n == 0 || starts[0] != 0 || k != n)
+			fx_ok(0, "%s.%s: page starts ascend from 0 (%d %s)", name, f->name, rc, err.msg);
+		free(starts);
+		lfs_column_free(&whole);
+		lfs_lfile_close(lf);
+	}
+	fx_expected_free(&e);
+	fx_table_close(&t);
+}
+

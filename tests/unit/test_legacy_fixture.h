@@ -79,6 +79,16 @@ typedef struct fx_outcome {
 int fuzz_legacy_check(const uint8_t *data, size_t size, const lfs_schema *schema,
 		      const lfs_data_file *df, fx_outcome *out);
 
+/* Renders rows [start, start + count) of `whole` and of `part`; 1 when equal. */
+int fx_same_rows(const lfs_column *whole, uint64_t start, const lfs_column *part, uint64_t count);
+
+/* Decodes every top-level column of table NAME (DATADIR/NAME.lance) and
+ * compares it with DATADIR/NAME.expected; reads each slice {start, count}
+ * that fits and compares it with the same rows of the whole read; checks the
+ * file version and that page starts ascend from 0.  Prints TAP lines. */
+void fx_check_table(const char *datadir, const char *name, uint32_t major, uint32_t minor,
+		    const uint64_t (*slices)[2], size_t n_slices);
+
 /* Reads a whole file into memory. */
 int fx_read_file(const char *path, uint8_t **data, size_t *len);
 

@@ -3,16 +3,22 @@
 //
 //   cd DIR_WITH_NODE_MODULES && node gen.mjs VERSION OUTDIR
 //
-// VERSION is a LanceDB data storage version ("legacy", "2.0", ...).  For each
-// table NAME it writes OUTDIR/NAME.lance (the dataset) and OUTDIR/NAME.expected
-// with one line per column and row: "COLUMN<TAB>ROW<TAB>VALUE".  VALUE is
+// (tests/fixtures/gen has the node_modules: @lancedb/lancedb 0.37.1 and
+// apache-arrow 18.1.0.)  OUTDIR should be empty.  VERSION is a LanceDB data
+// storage version ("legacy", "2.0", ...).  For v2 versions the writer's
+// page size is made small (LANCE_FILE_WRITER_MAX_PAGE_BYTES) so that small
+// tables still have several pages per column.  For each table NAME it
+// writes OUTDIR/NAME.lance (the dataset) and OUTDIR/NAME.expected with one
+// line per column and row: "COLUMN<TAB>ROW<TAB>VALUE".  VALUE is
 //   null                  a null slot
 //   true | false          bool
 //   HEX                   fixed-width values: their little-endian bytes in hex
 //   "HEX"                 strings and binaries: their bytes in hex
 //   [V,V,...]             lists and fixed-size lists
 //   {V,V,...}             structs, children in schema order
-// Dictionary columns show their values.
+// Dictionary columns show their values.  Blob columns (LanceDB returns a
+// (position, size) description for them) show the bytes at that position
+// of the data file, read here, or null for the (1, 0) null marker.
 import { createRequire } from 'module';
 const require = createRequire(process.cwd() + '/');
 const lancedb = require('@lancedb/lancedb');
@@ -23,17 +29,20 @@ const version = process.argv[2];
 const outdir = process.argv[3];
 if (!version || !outdir) throw new Error('usage: node gen.mjs VERSION OUTDIR');
 const skip = new Set((process.argv[4] || '').split(',').filter(Boolean));
+if (version !== 'legacy' && !process.env.LANCE_FILE_WRITER_MAX_PAGE_BYTES)
+  process.env.LANCE_FILE_WRITER_MAX_PAGE_BYTES = '1024';
 
-const F = (name, type, nullable = true) => new arrow.Field(name, type, nullable);
+const F = (name, type, nullable = true, meta) =>
+  new arrow.Field(name, type, nullable, meta ? new Map(Object.entries(meta)) : undefined);
 const range = (n) => [...Array(n).keys()];
 
 function makeTable(columns, n) {
   const fields = [], children = [];
-  for (const [name, type, vals, nullable] of columns) {
+  for (const [name, type, vals, nullable, meta] of columns) {
     if (skip.has(name)) continue;
     const v = vals instanceof arrow.Vector ? vals : arrow.vectorFromArray(vals, type);
     if (v.data.length !== 1) throw new Error('column ' + name + ' has several chunks');
-    fields.push(F(name, v.type, nullable !== false));
+    fields.push(F(name, v.type, nullable !== false, meta));
     children.push(v.data[0]);
   }
   const data = arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children });
@@ -106,17 +115,33 @@ function render(d, i) {
 
 // Reads through a fresh connection: a table object that just wrote keeps the
 // writer's in-memory schema (e.g. dictionaries as given, not as stored).
-async function dump(t, file, keep = () => true) {
+function renderBlob(file, d, i) {
+  const pos = BigInt(d.children[0].values[d.offset + i]), size = BigInt(d.children[1].values[d.offset + i]);
+  if (pos === 1n && size === 0n) return 'null';
+  return '"' + file.subarray(Number(pos), Number(pos + size)).toString('hex') + '"';
+}
+
+async function dump(t, file, keep = () => true, blobs = []) {
   const fresh = await (await lancedb.connect(outdir)).openTable(t.name);
   const tbl = await fresh.query().toArrow();
   const lines = [];
   const names = tbl.schema.fields.map((f) => f.name);
+  let dataFile = null;
+  if (blobs.length) {
+    const dir = outdir + '/' + t.name + '.lance/data';
+    const files = fs.readdirSync(dir);
+    if (files.length !== 1) throw new Error('blob tables must have one data file');
+    dataFile = fs.readFileSync(dir + '/' + files[0]);
+  }
   for (let c = 0; c < names.length; c++) {
     let row = 0;
     for (const b of tbl.batches) {
       const d = b.getChildAt(c).data[0];
-      for (let i = 0; i < d.length; i++, row++)
-        if (keep(row)) lines.push(names[c] + '\t' + row + '\t' + render(d, i));
+      for (let i = 0; i < d.length; i++, row++) {
+        if (!keep(row)) continue;
+        const v = blobs.includes(names[c]) ? renderBlob(dataFile, d, i) : render(d, i);
+        lines.push(names[c] + '\t' + row + '\t' + v);
+      }
     }
   }
   fs.writeFileSync(file, lines.join('\n') + '\n');
@@ -209,4 +234,27 @@ const db = await lancedb.connect(outdir);
   await t.addColumns([{ name: 'extra', valueSql: 'CAST(i * 2 AS BIGINT)' }]);
   const keep = (r) => r < 40 || r % 37 === 0 || Math.abs(r - 1024) < 6 || Math.abs(r - 2048) < 6 || r >= n - 6;
   console.log('batches', await dump(t, outdir + '/batches.expected', keep), 'values');
+}
+
+// encodings (v2 only): what field metadata and data make the writer choose:
+// zstd / lz4 / FSST compressed strings, low-cardinality strings (dictionary),
+// a packed struct and a blob column, all over several pages.
+if (version !== 'legacy') {
+  const n = 300;
+  const ix = range(n);
+  const meta = (k, v) => ({ [k]: v });
+  const cols = [
+    ['i', new arrow.Int32(), ix.map((i) => (i % 7 === 0 ? null : i * 3))],
+    ['zs', new arrow.Utf8(), ix.map((i) => (i % 5 === 0 ? null : 'zstd string ' + i)), true, meta('lance-encoding:compression', 'zstd')],
+    ['lz', new arrow.Utf8(), ix.map((i) => (i % 6 === 0 ? '' : 'lz4 ' + i)), true, meta('lance-encoding:compression', 'lz4')],
+    ['fs', new arrow.Utf8(), ix.map((i) => (i % 9 === 0 ? null : 'fsst string number ' + i + (i % 4 ? '' : ' é'))), true, meta('lance-encoding:compression', 'fsst')],
+    ['lowcard', new arrow.Utf8(), ix.map((i) => (i % 13 === 0 ? null : i % 17 === 0 ? '' : 'v' + (i % 5)))],
+    ['ps', new arrow.Struct([F('a', new arrow.Int32()), F('b', new arrow.Float64()), F('v', new arrow.FixedSizeList(2, F('item', new arrow.Int16())))]),
+      ix.map((i) => ({ a: i - 150, b: i / 8, v: [i, -i] })), true, meta('packed', 'true')],
+    ['blob', new arrow.LargeBinary(), ix.map((i) => (i % 4 === 0 ? null : i % 10 === 1 ? new Uint8Array(0) : new Uint8Array(range(i % 7 + 1).map((k) => (i * 7 + k) & 255)))), true, meta('lance-encoding:blob', 'true')],
+    ['zi', new arrow.Int64(), ix.map((i) => BigInt(i) - 100n), true, meta('lance-encoding:compression', 'zstd')],
+    ['lbin', new arrow.LargeUtf8(), ix.map((i) => (i % 8 === 0 ? null : 'large ' + i))],
+  ];
+  const t = await create(db, 'encodings', makeTable(cols, n));
+  console.log('encodings', await dump(t, outdir + '/encodings.expected', () => true, ['blob']), 'values');
 }
