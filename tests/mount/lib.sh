@@ -13,6 +13,7 @@ set -u
 : "${top_builddir:=$top_srcdir/build}"
 : "${LANCEFS:=$top_builddir/lancefs}"
 PY=/usr/bin/python3
+export PY LANCEFS top_srcdir top_builddir
 TEST_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lancefs-$TEST_NAME.XXXXXX")
 MOUNTS=""
