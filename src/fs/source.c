@@ -157,6 +157,42 @@ static int source_read(void *ctx, size_t col, uint64_t row, uint64_t count, lfs_
 	return 0;
 }
 
+static int source_rowids(void *ctx, uint64_t row, uint64_t count, uint64_t *out, lfs_err *err)
+{
+	struct lfs_source *s = ctx;
+	const lfs_manifest *m = lfs_version_manifest(s->ver);
+	uint64_t end;
+
+	if (lfs_add_u64(row, count, &end) || end > s->rows.nrows)
+		return lfs_fail(err, -EINVAL, "rows %llu+%llu are outside the source",
+				(unsigned long long)row, (unsigned long long)count);
+	while (count > 0) {
+		size_t k = covering_fragment(s, row);
+		while (s->starts[k + 1] <= row)
+			k++;
+		size_t fi = s->first_frag + k;
+		const uint32_t *del;
+		size_t n_del;
+		int rc = lfs_version_deletions(s->ver, fi, &del, &n_del, err);
+		if (rc)
+			return rc;
+		if (m->fragments[fi].has_row_id_sequence)
+			return lfs_fail(err, -ENOTSUP, "stable row ids are not supported yet");
+		uint64_t base = m->fragments[fi].id << 32;
+		uint64_t r = row - s->starts[k], take = s->starts[k + 1] - row;
+		if (take > count)
+			take = count;
+		for (uint64_t i = 0; i < take; i++) {
+			uint64_t phys = s->scope == LFS_SCOPE_DELETED ? del[r + i]
+								      : live_to_physical(del, n_del, r + i);
+			*out++ = base | phys;
+		}
+		row += take;
+		count -= take;
+	}
+	return 0;
+}
+
 static uint64_t source_chunk_hint(void *ctx, size_t col, uint64_t row)
 {
 	struct lfs_source *s = ctx;
@@ -205,6 +241,7 @@ int lfs_source_new(lfs_version *ver, enum lfs_scope scope, size_t frag_index, lf
 	s->rows.fields = s->fields;
 	s->rows.read = source_read;
 	s->rows.chunk_hint = source_chunk_hint;
+	s->rows.rowids = source_rowids;
 	*out = s;
 	return 0;
 }

@@ -39,6 +39,9 @@ typedef struct lfs_row_source {
 	/* Optional: a good number of rows to read at once starting at row (the
 	 * rest of the page holding it); 0 or NULL means the view chooses. */
 	uint64_t (*chunk_hint)(void *ctx, size_t col, uint64_t row);
+	/* Optional: the LanceDB _rowid of rows [row, row + count) into out
+	 * ((fragment id << 32) | physical offset without stable row ids). */
+	int (*rowids)(void *ctx, uint64_t row, uint64_t count, uint64_t *out, lfs_err *err);
 } lfs_row_source;
 
 enum lfs_view_kind {
