@@ -57,12 +57,23 @@ typedef struct index_point {
 	uint64_t row, off;
 } index_point;
 
+/* A chunk some thread is decoding or rendering right now; others that need
+ * it wait for it rather than decode the same rows again (the kernel's
+ * read-ahead sends neighbouring reads at the same time).  It lives on the
+ * loader's stack. */
+typedef struct inflight {
+	uint64_t row0, nrows;
+	struct inflight *next;
+} inflight;
+
 struct lfs_view {
 	enum lfs_view_kind kind;
 	const lfs_row_source *src;
 	size_t col;
 	int binary;
 	pthread_mutex_t mu;
+	pthread_cond_t loaded; /* an inflight load finished */
+	inflight *loading;
 
 	chunk *slots[MAX_SLOTS];
 	int nslots;
@@ -338,12 +349,42 @@ static chunk *cache_find_row_locked(lfs_view *v, uint64_t row)
 	return NULL;
 }
 
+/* The load under way that covers row (binary) or starts at row (text). */
+static inflight *inflight_find_locked(lfs_view *v, uint64_t row, int exact_start)
+{
+	for (inflight *f = v->loading; f; f = f->next)
+		if (exact_start ? f->row0 == row : row >= f->row0 && row - f->row0 < f->nrows)
+			return f;
+	return NULL;
+}
+
+static void inflight_add_locked(lfs_view *v, inflight *f, uint64_t row0, uint64_t nrows)
+{
+	f->row0 = row0;
+	f->nrows = nrows;
+	f->next = v->loading;
+	v->loading = f;
+}
+
+static void inflight_done_locked(lfs_view *v, inflight *f)
+{
+	for (inflight **p = &v->loading; *p; p = &(*p)->next) {
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	}
+	pthread_cond_broadcast(&v->loaded);
+}
+
 /* A referenced chunk holding row. */
 static int bin_chunk(lfs_view *v, uint64_t row, chunk **out, lfs_err *err)
 {
 	const lfs_row_source *s = v->src;
 	chunk *c;
 	int rc;
+
+	inflight me;
 
 	pthread_mutex_lock(&v->mu);
 	c = cache_find_row_locked(v, row);
@@ -364,31 +405,45 @@ static int bin_chunk(lfs_view *v, uint64_t row, chunk **out, lfs_err *err)
 	if (count > s->nrows - row)
 		count = s->nrows - row;
 
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->row0 = row;
-	c->nrows = count;
-	c->off = row * v->lay.row_bytes;
-	rc = read_rows(v, v->col, row, count, &c->col, err);
-	if (rc) {
-		free(c);
-		return rc;
+	pthread_mutex_lock(&v->mu);
+	while ((c = cache_find_row_locked(v, row)) == NULL && inflight_find_locked(v, row, 0))
+		pthread_cond_wait(&v->loaded, &v->mu);
+	if (c) {
+		pthread_mutex_unlock(&v->mu);
+		*out = c;
+		return 0;
 	}
-	rc = bin_fill(v, c, err);
-	if (rc) {
+	inflight_add_locked(v, &me, row, count);
+	pthread_mutex_unlock(&v->mu);
+
+	c = calloc(1, sizeof(*c));
+	rc = c ? 0 : -ENOMEM;
+	if (c) {
+		c->row0 = row;
+		c->nrows = count;
+		c->off = row * v->lay.row_bytes;
+		rc = read_rows(v, v->col, row, count, &c->col, err);
+		if (rc) {
+			free(c);
+			c = NULL;
+		}
+	}
+	if (c && (rc = bin_fill(v, c, err)) != 0) {
 		char name[300];
 		lfs_err_prefix(err, "%s, rows %" PRIu64 "..%" PRIu64 ": ",
 			       view_name(v, name, sizeof(name)), row, row + count);
 		chunk_free(c);
-		return rc;
+		c = NULL;
 	}
-	c->refs = 1;
 	pthread_mutex_lock(&v->mu);
-	cache_insert_locked(v, c);
+	if (c) {
+		c->refs = 1;
+		cache_insert_locked(v, c);
+	}
+	inflight_done_locked(v, &me);
 	pthread_mutex_unlock(&v->mu);
 	*out = c;
-	return 0;
+	return rc;
 }
 
 static int bin_read(lfs_view *v, uint64_t off, size_t len, uint8_t *buf, size_t *got,
@@ -599,24 +654,30 @@ static int text_chunk(lfs_view *v, uint64_t off, chunk **out, lfs_err *err)
 	for (;;) {
 		chunk *c;
 		uint64_t r0, r1, o0;
-		size_t i;
+		inflight me;
 
 		pthread_mutex_lock(&v->mu);
-		if (v->size_known && off >= v->size) {
-			pthread_mutex_unlock(&v->mu);
-			*out = NULL;
-			return 0;
+		for (;;) {
+			if (v->size_known && off >= v->size) {
+				pthread_mutex_unlock(&v->mu);
+				*out = NULL;
+				return 0;
+			}
+			c = cache_find_off_locked(v, off);
+			if (c) {
+				pthread_mutex_unlock(&v->mu);
+				*out = c;
+				return 0;
+			}
+			size_t i = index_find_locked(v, off);
+			r0 = v->idx[i].row;
+			o0 = v->idx[i].off;
+			r1 = i + 1 < v->n_idx ? v->idx[i + 1].row : 0;
+			if (!inflight_find_locked(v, r0, 1))
+				break;
+			pthread_cond_wait(&v->loaded, &v->mu);
 		}
-		c = cache_find_off_locked(v, off);
-		if (c) {
-			pthread_mutex_unlock(&v->mu);
-			*out = c;
-			return 0;
-		}
-		i = index_find_locked(v, off);
-		r0 = v->idx[i].row;
-		o0 = v->idx[i].off;
-		r1 = i + 1 < v->n_idx ? v->idx[i + 1].row : 0;
+		inflight_add_locked(v, &me, r0, 1);
 		pthread_mutex_unlock(&v->mu);
 		if (r1 == 0) /* past the furthest known row: a new block */
 			r1 = r0 + block_rows(v, r0);
@@ -624,14 +685,14 @@ static int text_chunk(lfs_view *v, uint64_t off, chunk **out, lfs_err *err)
 		lfs_buf text;
 		lfs_buf_init(&text);
 		int rc = render_rows(v, r0, r1, &text, err);
+		if (rc == 0 && (c = calloc(1, sizeof(*c))) == NULL)
+			rc = -ENOMEM;
 		if (rc) {
 			lfs_buf_free(&text);
+			pthread_mutex_lock(&v->mu);
+			inflight_done_locked(v, &me);
+			pthread_mutex_unlock(&v->mu);
 			return rc;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			lfs_buf_free(&text);
-			return -ENOMEM;
 		}
 		c->row0 = r0;
 		c->nrows = r1 - r0;
@@ -646,6 +707,7 @@ static int text_chunk(lfs_view *v, uint64_t off, chunk **out, lfs_err *err)
 		v->seen_bytes += c->len;
 		rc = index_add_locked(v, r1, o0 + c->len);
 		cache_insert_locked(v, c);
+		inflight_done_locked(v, &me);
 		int covers = off >= c->off && off - c->off < c->len;
 		if (!covers)
 			chunk_unref_locked(c);
@@ -776,6 +838,7 @@ int lfs_view_new(enum lfs_view_kind kind, const lfs_row_source *src, size_t col,
 	v->col = rows_kind ? 0 : col;
 	v->binary = is_binary_kind(kind);
 	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->loaded, NULL);
 
 	if (v->binary) {
 		lfs_buf head;
@@ -832,6 +895,7 @@ void lfs_view_free(lfs_view *v)
 	for (int i = 0; i < v->nslots; i++)
 		chunk_unref_locked(v->slots[i]);
 	pthread_mutex_destroy(&v->mu);
+	pthread_cond_destroy(&v->loaded);
 	free(v->prefix);
 	free(v->idx);
 	free(v->cols);
