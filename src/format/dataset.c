@@ -33,6 +33,8 @@ struct lfs_version {
 struct lfs_dataset {
 	lfs_store *store;
 	char *root;                 /* key prefix of the table ("" or "x.lance") */
+	char *base_root;            /* a branch: the main table's root, where its
+				     * dataset-root base paths point; else NULL */
 	pthread_mutex_t lock;
 	struct version_name *names; /* ascending by version */
 	size_t n_names;
@@ -162,7 +164,66 @@ static int load_manifest(lfs_dataset *ds, const char *file, lfs_manifest **out, 
 	return rc;
 }
 
+static int dataset_open(lfs_store *store, const char *root, const char *base_root,
+			lfs_dataset **out, lfs_err *err);
+
 int lfs_dataset_open(lfs_store *store, const char *root, lfs_dataset **out, lfs_err *err)
+{
+	return dataset_open(store, root, NULL, out, err);
+}
+
+int lfs_dataset_open_branch(lfs_store *store, const char *main_root, const char *name,
+			    lfs_dataset **out, lfs_err *err)
+{
+	char *rel = lfs_strdup_printf("tree/%s", name);
+	char *root = rel ? lfs_key_join(main_root, rel) : NULL;
+	int rc;
+	free(rel);
+	if (!root)
+		return lfs_fail(err, -ENOMEM, "out of memory");
+	rc = dataset_open(store, root, main_root, out, err);
+	free(root);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lfs_dataset_branches(lfs_dataset *ds, char ***names, size_t *n, lfs_err *err)
+{
+	lfs_store_entry *entries;
+	size_t count, w = 0;
+	char *dir = table_key(ds, "_refs/branches");
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if (!dir)
+		return lfs_fail(err, -ENOMEM, "out of memory");
+	rc = lfs_store_list(ds->store, dir, &entries, &count, err);
+	free(dir);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	*names = calloc(count ? count : 1, sizeof(char *));
+	for (size_t i = 0; *names && i < count; i++) {
+		size_t len = strlen(entries[i].name);
+		if (entries[i].is_dir || len <= 5 || strcmp(entries[i].name + len - 5, ".json") != 0)
+			continue;
+		if (((*names)[w] = strndup(entries[i].name, len - 5)) != NULL)
+			w++;
+	}
+	lfs_store_entries_free(entries, count);
+	if (!*names)
+		return lfs_fail(err, -ENOMEM, "out of memory");
+	qsort(*names, w, sizeof(char *), cmp_str);
+	*n = w;
+	return 0;
+}
+
+static int dataset_open(lfs_store *store, const char *root, const char *base_root,
+			lfs_dataset **out, lfs_err *err)
 {
 	lfs_dataset *ds;
 	lfs_version *ver;
@@ -174,8 +235,9 @@ int lfs_dataset_open(lfs_store *store, const char *root, lfs_dataset **out, lfs_
 		return lfs_fail(err, -ENOMEM, "out of memory");
 	ds->store = store;
 	ds->root = strdup(root);
+	ds->base_root = base_root ? strdup(base_root) : NULL;
 	pthread_mutex_init(&ds->lock, NULL);
-	if (!ds->root) {
+	if (!ds->root || (base_root && !ds->base_root)) {
 		lfs_dataset_close(ds);
 		return lfs_fail(err, -ENOMEM, "out of memory");
 	}
@@ -230,6 +292,7 @@ void lfs_dataset_close(lfs_dataset *ds)
 	free_names(ds->names, ds->n_names);
 	pthread_mutex_destroy(&ds->lock);
 	free(ds->root);
+	free(ds->base_root);
 	free(ds);
 }
 
@@ -465,14 +528,17 @@ int lfs_version_deletions(lfs_version *ver, size_t fi, const uint32_t **offsets,
 	pthread_mutex_lock(&ver->lock);
 	if (!fs->deletions_loaded) {
 		char *rel = lfs_deletion_file_path(frag);
-		char *key = rel ? table_key(ver->ds, rel) : NULL;
+		/* a branch's deletion file with a base id lives in the main table */
+		const char *root = frag->deletion.has_base_id ? ver->ds->base_root : ver->ds->root;
+		char *key = rel && root ? lfs_key_join(root, rel) : NULL;
 		uint8_t *bytes = NULL;
 		size_t len;
 		free(rel);
-		if (!key) {
+		if (!root) {
+			rc = lfs_fail(err, -ENOTSUP, "fragment %llu: its deletion file lives under another base path, which lancefs cannot reach",
+				      (unsigned long long)frag->id);
+		} else if (!key) {
 			rc = lfs_fail(err, -ENOMEM, "out of memory");
-		} else if (frag->deletion.has_base_id) {
-			rc = lfs_fail(err, -ENOTSUP, "%s: deletion files under other base paths are not supported", key);
 		} else {
 			rc = lfs_store_read_all(ver->ds->store, key, &bytes, &len, err);
 			if (!rc)
@@ -524,6 +590,34 @@ static int file_for_field(const lfs_fragment *frag, const lfs_field *field)
 	return -1;
 }
 
+/* Where a data file lives: data/ of this table, or, for a file shared by a
+ * branch with the main table, data/ of the main table (the branch's base
+ * path names the main table's root). */
+static int data_file_key(const lfs_version *ver, const lfs_data_file *df, char **key, lfs_err *err)
+{
+	const char *root = ver->ds->root;
+	char *rel;
+
+	if (df->has_base_id) {
+		const lfs_base_path *bp = NULL;
+		for (size_t i = 0; i < ver->m->n_base_paths; i++)
+			if (ver->m->base_paths[i].id == df->base_id)
+				bp = &ver->m->base_paths[i];
+		if (!bp)
+			return lfs_fail(err, -EIO, "data file %s names base path %u, which the manifest lacks",
+					df->path, df->base_id);
+		if (!bp->is_dataset_root || !ver->ds->base_root)
+			return lfs_fail(err, -ENOTSUP,
+					"data file %s lives under base path %s, which lancefs cannot reach",
+					df->path, bp->path ? bp->path : "?");
+		root = ver->ds->base_root;
+	}
+	rel = lfs_strdup_printf("data/%s", df->path);
+	*key = rel ? lfs_key_join(root, rel) : NULL;
+	free(rel);
+	return *key ? 0 : lfs_fail(err, -ENOMEM, "out of memory");
+}
+
 static int open_file(lfs_version *ver, size_t fi, size_t di, lfs_lfile **out, lfs_err *err)
 {
 	const lfs_data_file *df = &ver->m->fragments[fi].files[di];
@@ -536,19 +630,12 @@ static int open_file(lfs_version *ver, size_t fi, size_t di, lfs_lfile **out, lf
 	if (!fs->files) {
 		rc = lfs_fail(err, -ENOMEM, "out of memory");
 	} else if (!fs->files[di]) {
-		if (df->has_base_id) {
-			rc = lfs_fail(err, -ENOTSUP, "data file %s lives under another base path, which lancefs does not support yet", df->path);
-		} else {
-			char *rel = lfs_strdup_printf("data/%s", df->path);
-			char *key = rel ? table_key(ver->ds, rel) : NULL;
-			free(rel);
-			if (!key)
-				rc = lfs_fail(err, -ENOMEM, "out of memory");
-			else
-				rc = lfs_lfile_open(ver->ds->store, key, df->size_bytes, df, &ver->m->schema,
-						    &fs->files[di], err);
-			free(key);
-		}
+		char *key = NULL;
+		rc = data_file_key(ver, df, &key, err);
+		if (!rc)
+			rc = lfs_lfile_open(ver->ds->store, key, df->size_bytes, df, &ver->m->schema,
+					    &fs->files[di], err);
+		free(key);
 	}
 	*out = rc ? NULL : fs->files[di];
 	pthread_mutex_unlock(&ver->lock);

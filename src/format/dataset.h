@@ -27,6 +27,14 @@ typedef struct lfs_version lfs_version;
  * unknown reader feature flag fails here with a message naming the file. */
 int lfs_dataset_open(lfs_store *store, const char *root, lfs_dataset **out, lfs_err *err);
 void lfs_dataset_close(lfs_dataset *ds);
+/* Opens branch `name` of the table at main_root: its versions live under
+ * main_root/tree/NAME, and data files it shares with main are found
+ * through its base paths, which point at the main table's root. */
+int lfs_dataset_open_branch(lfs_store *store, const char *main_root, const char *name,
+			    lfs_dataset **out, lfs_err *err);
+/* The names of the table's branches (from _refs/branches/NAME.json),
+ * sorted; caller frees each and the array. */
+int lfs_dataset_branches(lfs_dataset *ds, char ***names, size_t *n, lfs_err *err);
 /* Whether `root` looks like a Lance table (has a _versions/ directory). */
 int lfs_dataset_probe(lfs_store *store, const char *root);
 

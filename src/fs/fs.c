@@ -25,11 +25,16 @@
 /* ------------------------------------------------------------ the mount */
 
 struct table {
-	char *name;              /* directory name at the root (database mode) */
+	char *name;              /* directory name at the root (database mode), or branch name */
 	char *root;              /* key prefix in the store */
 	lfs_dataset *ds;
 	pthread_mutex_t refresh_lock;
 	uint64_t last_refresh_ns;
+	const char *branch;      /* NULL on main, else this branch's name */
+	struct table *main;      /* a branch's main table, which keeps the tags */
+	pthread_mutex_t branch_lock;
+	struct table **branches; /* opened on first use, kept for the mount's life */
+	size_t n_branches;
 };
 
 /* One cached view with the source it reads, keyed by the file it renders. */
@@ -345,6 +350,117 @@ static char *join_parts(char **parts, int np)
 	return (char *)lfs_buf_steal(&b, NULL);
 }
 
+/* Tags live with the main table.  The main tree shows them all (a tag of a
+ * branch points into branches/NAME/); a branch's tree shows its own. */
+static struct table *tag_table(struct table *t)
+{
+	return t->main ? t->main : t;
+}
+
+static int tag_visible(const struct table *t, const lfs_tag *tag)
+{
+	if (!t->branch)
+		return !tag->branch || !strchr(tag->branch, '/');
+	return tag->branch && strcmp(tag->branch, t->branch) == 0;
+}
+
+static void tag_link(const struct table *t, const lfs_tag *tag, char *out, size_t size)
+{
+	if (!t->branch && tag->branch)
+		snprintf(out, size, "../branches/%s/versions/%" PRIu64, tag->branch, tag->version);
+	else
+		snprintf(out, size, "../versions/%" PRIu64, tag->version);
+}
+
+static int init_table(struct table *t, const char *name, const char *root)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->refresh_lock, NULL);
+	pthread_mutex_init(&t->branch_lock, NULL);
+	t->name = strdup(name);
+	t->root = strdup(root);
+	return t->name && t->root ? 0 : -ENOMEM;
+}
+
+static void fini_table(struct table *t)
+{
+	for (size_t i = 0; i < t->n_branches; i++) {
+		fini_table(t->branches[i]);
+		free(t->branches[i]);
+	}
+	free(t->branches);
+	lfs_dataset_close(t->ds);
+	free(t->name);
+	free(t->root);
+	pthread_mutex_destroy(&t->refresh_lock);
+	pthread_mutex_destroy(&t->branch_lock);
+}
+
+/* The table of branch `name` of t, opened on first use. */
+static int open_branch(struct table *t, const char *name, struct table **out)
+{
+	lfs_err err;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->branch_lock);
+	for (size_t i = 0; i < t->n_branches; i++) {
+		if (strcmp(t->branches[i]->name, name) == 0) {
+			*out = t->branches[i];
+			pthread_mutex_unlock(&t->branch_lock);
+			return 0;
+		}
+	}
+	char **names;
+	size_t nn, found = 0;
+	rc = lfs_dataset_branches(t->ds, &names, &nn, &err);
+	if (rc) {
+		lfs_error("%s: branches: %s", t->root, err.msg);
+		pthread_mutex_unlock(&t->branch_lock);
+		return -EIO;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		found |= strcmp(names[i], name) == 0;
+		free(names[i]);
+	}
+	free(names);
+	struct table *b = NULL, **grown = NULL;
+	if (!found) {
+		rc = -ENOENT;
+	} else if (!(b = calloc(1, sizeof(*b))) ||
+		   !(grown = realloc(t->branches, (t->n_branches + 1) * sizeof(*grown)))) {
+		rc = -ENOMEM;
+	} else {
+		t->branches = grown;
+		char *rel = lfs_strdup_printf("tree/%s", name);
+		rc = rel ? init_table(b, name, "") : -ENOMEM;
+		if (!rc) {
+			free(b->root);
+			b->root = lfs_key_join(t->root, rel);
+			b->branch = b->name;
+			b->main = t;
+			rc = lfs_dataset_open_branch(M.opts.store, t->root, name, &b->ds, &err);
+			if (rc) {
+				lfs_error("%s: branch %s: %s", t->root, name, err.msg);
+				rc = -EIO;
+			}
+		}
+		free(rel);
+		if (!rc) {
+			b->last_refresh_ns = lfs_now_ns();
+			t->branches[t->n_branches++] = b;
+			b = NULL;
+		}
+	}
+	if (b) {
+		fini_table(b);
+		free(b);
+	}
+	if (!rc)
+		*out = t->branches[t->n_branches - 1];
+	pthread_mutex_unlock(&t->branch_lock);
+	return rc;
+}
+
 /* Parses a path inside a table directory (below the mount root in
  * database mode). */
 static int parse_in_table(struct node *n, char **parts, int np)
@@ -394,27 +510,32 @@ static int parse_in_table(struct node *n, char **parts, int np)
 		}
 		if (np > 2)
 			return -ENOENT;
-		if (lfs_dataset_tags(t->ds, &tags, &nt, &err)) {
+		if (lfs_dataset_tags(tag_table(t)->ds, &tags, &nt, &err)) {
 			lfs_error("%s: tags: %s", t->root, err.msg);
 			return -EIO;
 		}
 		rc = -ENOENT;
 		for (size_t i = 0; i < nt; i++) {
-			if (strcmp(tags[i].name, parts[1]) == 0 && !tags[i].branch) {
-				n->kind = N_LINK;
-				snprintf(n->link, sizeof(n->link), "../versions/%" PRIu64, tags[i].version);
-				rc = 0;
-			}
+			if (strcmp(tags[i].name, parts[1]) != 0 || !tag_visible(t, &tags[i]))
+				continue;
+			n->kind = N_LINK;
+			tag_link(t, &tags[i], n->link, sizeof(n->link));
+			rc = 0;
 		}
 		lfs_tags_free(tags, nt);
 		return rc;
 	}
-	if (np >= 1 && strcmp(parts[0], "branches") == 0) {
+	if (np >= 1 && strcmp(parts[0], "branches") == 0 && !t->branch) {
 		if (np == 1) {
 			n->kind = N_BRANCHES;
 			return 0;
 		}
-		return -ENOENT; /* branches: see issue 7 */
+		struct table *b = NULL;
+		rc = open_branch(t, parts[1], &b);
+		if (rc)
+			return rc;
+		n->t = b;
+		return parse_in_table(n, parts + 2, np - 2);
 	}
 	if (np >= 1 && strcmp(parts[0], "raw") == 0) {
 		lfs_object_info info;
@@ -758,9 +879,10 @@ static int lfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
 							      "indices", NULL };
 		static const char *const root_names[] = { "versions", "tags", "branches", "raw",
 							   "query", NULL };
+		static const char *const branch_root_names[] = { "versions", "tags", "raw", NULL };
 		fill_names(buf, filler, version_names);
 		if (n.is_root_version)
-			fill_names(buf, filler, root_names);
+			fill_names(buf, filler, n.t->branch ? branch_root_names : root_names);
 		if (n.is_root_version && !M.opts.is_database)
 			filler(buf, ".lancefs", NULL, 0, 0);
 		break;
@@ -801,9 +923,9 @@ static int lfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
 		lfs_tag *tags;
 		size_t nt;
 		lfs_err err;
-		if (lfs_dataset_tags(n.t->ds, &tags, &nt, &err) == 0) {
+		if (lfs_dataset_tags(tag_table(n.t)->ds, &tags, &nt, &err) == 0) {
 			for (size_t i = 0; i < nt; i++)
-				if (!tags[i].branch)
+				if (tag_visible(n.t, &tags[i]))
 					filler(buf, tags[i].name, NULL, 0, 0);
 			lfs_tags_free(tags, nt);
 		} else {
@@ -837,7 +959,23 @@ static int lfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
 	case N_DOT_DIR:
 		filler(buf, "stats", NULL, 0, 0);
 		break;
-	case N_BRANCHES:
+	case N_BRANCHES: {
+		char **names;
+		size_t nn;
+		lfs_err err;
+		if (lfs_dataset_branches(n.t->ds, &names, &nn, &err) == 0) {
+			for (size_t i = 0; i < nn; i++) {
+				if (!strchr(names[i], '/'))
+					filler(buf, names[i], NULL, 0, 0);
+				free(names[i]);
+			}
+			free(names);
+		} else {
+			lfs_error("%s: branches: %s", n.t->root, err.msg);
+			rc = -EIO;
+		}
+		break;
+	}
 	case N_QUERY_DIR:
 		break;
 	default:
@@ -1022,12 +1160,8 @@ static const struct fuse_operations lfs_ops = {
 
 static void free_tables(void)
 {
-	for (size_t i = 0; i < M.n_tables; i++) {
-		lfs_dataset_close(M.tables[i].ds);
-		free(M.tables[i].name);
-		free(M.tables[i].root);
-		pthread_mutex_destroy(&M.tables[i].refresh_lock);
-	}
+	for (size_t i = 0; i < M.n_tables; i++)
+		fini_table(&M.tables[i]);
 	free(M.tables);
 	M.tables = NULL;
 	M.n_tables = 0;
@@ -1040,14 +1174,11 @@ static int add_table(const char *name, const char *root, lfs_err *err)
 		return lfs_fail(err, -ENOMEM, "out of memory");
 	M.tables = p;
 	struct table *t = &M.tables[M.n_tables];
-	memset(t, 0, sizeof(*t));
-	t->name = strdup(name);
-	t->root = strdup(root);
-	pthread_mutex_init(&t->refresh_lock, NULL);
+	int rc = init_table(t, name, root);
 	M.n_tables++;
-	if (!t->name || !t->root)
+	if (rc)
 		return lfs_fail(err, -ENOMEM, "out of memory");
-	int rc = lfs_dataset_open(M.opts.store, root, &t->ds, err);
+	rc = lfs_dataset_open(M.opts.store, root, &t->ds, err);
 	t->last_refresh_ns = lfs_now_ns();
 	return rc;
 }
