@@ -793,6 +793,10 @@ static int empty_field(const legacy_file *lf, const lfs_field *f, lfs_column *ou
 	lfs_column_init(out, &f->type);
 	if (lfs_column_alloc(out, 0, 0))
 		return oom(err, lf);
+	if ((f->type.id == LFS_T_LIST || f->type.id == LFS_T_LARGE_LIST ||
+	     f->type.id == LFS_T_FIXED_SIZE_LIST) && f->n_children != 1)
+		return unsupported(err, -ENOTSUP, lf, f, "a list field needs one child, it has %zu",
+				   f->n_children);
 	if (f->type.id == LFS_T_STRUCT || f->type.id == LFS_T_LIST || f->type.id == LFS_T_LARGE_LIST ||
 	    f->type.id == LFS_T_FIXED_SIZE_LIST) {
 		if (f->n_children > UINT32_MAX || lfs_column_alloc_children(out, (uint32_t)f->n_children))

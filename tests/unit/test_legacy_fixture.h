@@ -72,12 +72,17 @@ typedef struct fx_outcome {
 	char why[600];          /* what was wrong, when the check fails */
 } fx_outcome;
 
-/* Opens `data` as data file "data/fuzz.lance" of a dataset with `schema`
- * and DataFile entry `df`, decodes every column df holds, and returns 1 when
- * everything either succeeded with well-formed columns or failed with
- * -EIO/-ENOTSUP and a message naming the file (and the column or offset). */
-int fuzz_legacy_check(const uint8_t *data, size_t size, const lfs_schema *schema,
-		      const lfs_data_file *df, fx_outcome *out);
+#define FX_FUZZ_KEY "data/fuzz.lance"
+
+/* Opens `data` as data file FX_FUZZ_KEY of a dataset with `schema` and
+ * DataFile entry `df` (any file version), decodes every top-level column df
+ * holds (whole, or both ends when the file claims very many rows, plus a
+ * slice), and returns 1 when everything either succeeded with well-formed
+ * columns or failed with -EIO/-ENOTSUP and a message naming the file, and for
+ * a failed read the column and (for -EIO) the offset.  out->why says what
+ * was wrong otherwise. */
+int fx_fuzz_check(const uint8_t *data, size_t size, const lfs_schema *schema,
+		  const lfs_data_file *df, fx_outcome *out);
 
 /* Renders rows [start, start + count) of `whole` and of `part`; 1 when equal. */
 int fx_same_rows(const lfs_column *whole, uint64_t start, const lfs_column *part, uint64_t count);
@@ -88,6 +93,23 @@ int fx_same_rows(const lfs_column *whole, uint64_t start, const lfs_column *part
  * file version and that page starts ascend from 0.  Prints TAP lines. */
 void fx_check_table(const char *datadir, const char *name, uint32_t major, uint32_t minor,
 		    const uint64_t (*slices)[2], size_t n_slices);
+
+/* Writes mutation number `kind` of orig into buf (size bytes) and returns the
+ * new size: 1-3 bit flips, a 4- or 8-byte word set to an extreme value, a
+ * truncation, or bytes cut out before the footer (kind % 4).  Positions are
+ * half the time in the file's last quarter, where the metadata lives.
+ * The choices come from a deterministic generator seeded by fx_mutate_seed. */
+void fx_mutate_seed(uint64_t seed);
+size_t fx_mutate(const uint8_t *orig, size_t size, uint8_t *buf, unsigned kind, char *what,
+		 size_t what_len);
+
+/* For every data file of fragment 0 of DATADIR/NAME.lance: checks that the
+ * original decodes without failure (fx_fuzz_check), passes it to `entry`
+ * (the libFuzzer entry point, may be NULL), then checks `mutations`
+ * deterministic mutations of it.  Prints TAP lines. */
+void fx_replay_table(const char *datadir, const char *name, unsigned mutations,
+		     void (*entry)(const fx_table *t, const lfs_data_file *df, const uint8_t *data,
+				   size_t size));
 
 /* Reads a whole file into memory. */
 int fx_read_file(const char *path, uint8_t **data, size_t *len);
