@@ -119,7 +119,7 @@ UNIT_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 
 def parse_date(s):
     neg = s.startswith("-")
-    body = s[1:] if neg else s
+    body = s[1:] if neg or s.startswith("+") else s
     y, m, d = body.split("-")
     y = -int(y) if neg else int(y)
     return days_from_civil(y, int(m), int(d))
@@ -204,22 +204,38 @@ def canon(value, f):
     raise ValueError("no canonical form for %s" % lt)
 
 
-def equal(a, b):
-    if isinstance(b, str) and b.startswith("0x") and isinstance(a, str) and a.startswith("0x"):
+def is_float_type(f):
+    lt = f["logical_type"]
+    if lt.startswith("dict:"):
+        lt = ":".join(lt.split(":")[1:-2])
+    return lt in ("float", "double", "halffloat")
+
+
+def equal(a, b, f):
+    """Our canonical value a equals LanceDB's b, for field f."""
+    if a is None or b is None:
+        return a is None and b is None
+    if is_float_type(f):
         return same_float(a, b)
+    kids = f.get("children", [])
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b))
+        if f["logical_type"] == "map":
+            entries = kids[0]["children"]
+            return len(a) == len(b) and all(
+                equal(x["key"], y["key"], entries[0]) and equal(x["value"], y["value"], entries[1])
+                for x, y in zip(a, b))
+        return len(a) == len(b) and all(equal(x, y, kids[0]) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(equal(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(equal(a[k["name"]], b[k["name"]], k) for k in kids)
     return a == b
 
 
-def compare_values(name, ours, expected):
+def compare_values(name, ours, expected, f):
     if len(ours) != len(expected):
         problem("%s: %d rows, LanceDB %d" % (name, len(ours), len(expected)))
     bad = 0
     for i, (a, b) in enumerate(zip(ours, expected)):
-        if not equal(a, b):
+        if not equal(a, b, f):
             bad += 1
             if bad <= 3:
                 problem("%s row %d: ours %s, LanceDB %s" % (name, i, json.dumps(a)[:200], json.dumps(b)[:200]))
@@ -242,6 +258,8 @@ def main():
     only = sys.argv[5:]
     with open(expected_path) as fh:
         expected = json.load(fh)
+    if version == "latest":
+        version = str(expected["latest_version"])
     ev = expected["per_version"][str(version)]
     with open(os.path.join(table, "schema.json")) as fh:
         schema = json.load(fh)
@@ -264,15 +282,56 @@ def main():
         ours = {f["id"]: f["num_rows"] for f in m["fragments"] if f["num_rows"]}
         if "rowids" in ev and ours != counts:
             problem("live rows per fragment %s, LanceDB %s" % (ours, counts))
+    elif kind == "fragments":
+        # every fragments/ID/data/NAME.jsonl equals LanceDB's rows of that fragment
+        by_frag = {}
+        for i, r in enumerate(ev["rowids"]):
+            by_frag.setdefault(int(r) >> 32, []).append(i)
+        frags = sorted(int(x) for x in os.listdir(os.path.join(table, "fragments")))
+        for fid in frags:
+            rows = by_frag.get(fid, [])
+            with open(os.path.join(table, "fragments", str(fid), "fragment.json")) as fh:
+                if json.load(fh)["num_rows"] != len(rows):
+                    problem("fragment %d: num_rows differs from LanceDB's %d" % (fid, len(rows)))
+            for n in names:
+                ours = [canon(v, fields[n]) for v in
+                        load_jsonl(os.path.join(table, "fragments", str(fid), "data", n + ".jsonl"))]
+                compare_values("fragments/%d/%s.jsonl" % (fid, n), ours,
+                               [ev["columns"][n][i] for i in rows], fields[n])
+    elif kind == "deleted":
+        # fragments/ID/deleted/ holds the rows LanceDB showed at older versions
+        seen = {}
+        for v in sorted(expected["per_version"], key=int):
+            if int(v) >= int(version):
+                continue
+            pv = expected["per_version"][v]
+            for i, r in enumerate(pv["rowids"]):
+                seen[int(r)] = {n: pv["columns"][n][i] for n in pv["columns"]}
+        for fid in sorted(int(x) for x in os.listdir(os.path.join(table, "fragments"))):
+            base = os.path.join(table, "fragments", str(fid))
+            with open(os.path.join(base, "deletions.txt")) as fh:
+                offsets = [int(x) for x in fh.read().split()]
+            if offsets != sorted(set(offsets)):
+                problem("fragment %d: deletions.txt is not sorted and unique" % fid)
+            rows = load_jsonl(os.path.join(base, "deleted", "rows.jsonl"))
+            if len(rows) != len(offsets):
+                problem("fragment %d: %d deleted rows for %d offsets" % (fid, len(rows), len(offsets)))
+            for off, row in zip(offsets, rows):
+                old = seen.get((fid << 32) | off)
+                if old is None:
+                    continue  # deleted in the same version it was written
+                for n in names:
+                    if n in old and n in row and not equal(canon(row[n], fields[n]), old[n], fields[n]):
+                        problem("fragment %d deleted offset %d column %s differs" % (fid, off, n))
     elif kind == "jsonl":
         for n in names:
             ours = [canon(v, fields[n]) for v in load_jsonl(os.path.join(table, "data", n + ".jsonl"))]
-            compare_values(n + ".jsonl", ours, ev["columns"][n])
+            compare_values(n + ".jsonl", ours, ev["columns"][n], fields[n])
     elif kind == "rows":
         rows = load_jsonl(os.path.join(table, "rows.jsonl"))
         for n in names:
             ours = [canon(r.get(n), fields[n]) for r in rows]
-            compare_values("rows.jsonl:" + n, ours, ev["columns"][n])
+            compare_values("rows.jsonl:" + n, ours, ev["columns"][n], fields[n])
     elif kind == "npy":
         for n in names:
             path = os.path.join(table, "data", n + ".npy")
@@ -316,18 +375,17 @@ def main():
             if lines and lines[-1] == "":
                 lines.pop()
             ours = [None if l == "\\N" else canon(txt_value(unescape_copy(l), fields[n]), fields[n]) for l in lines]
-            compare_values(n + ".txt", ours, ev["columns"][n])
+            compare_values(n + ".txt", ours, ev["columns"][n], fields[n])
     elif kind == "csv":
-        with open(os.path.join(table, "rows.csv"), newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-        header = rows[0]
+        with open(os.path.join(table, "rows.csv"), "rb") as fh:
+            rows = parse_csv(fh.read().decode("utf-8"))
+        header = [v for v, _ in rows[0]]
         for n in names:
             if n not in header:
                 continue
             j = header.index(n)
             ours = [csv_value(r[j], fields[n]) for r in rows[1:]]
-            exp = [e for e in ev["columns"][n]]
-            compare_values("rows.csv:" + n, ours, exp)
+            compare_values("rows.csv:" + n, ours, ev["columns"][n], fields[n])
     for p in PROBLEMS[:20]:
         print("# " + p)
     sys.exit(1 if PROBLEMS else 0)
@@ -349,7 +407,14 @@ def unescape_copy(s):
 
 def txt_value(s, f):
     lt = f["logical_type"]
+    if lt.startswith("dict:"):
+        f = dict(f, logical_type=":".join(lt.split(":")[1:-2]))
+        lt = f["logical_type"]
     head = lt.split(":")[0]
+    if head in ("binary", "large_binary", "fixed_size_binary"):
+        if not s.startswith("\\x"):
+            raise ValueError("binary value %r is not bytea hex" % s)
+        return base64.b64encode(bytes.fromhex(s[2:])).decode()
     if lt in ("float", "double", "halffloat"):
         return s if s in ("NaN", "Infinity", "-Infinity") else float(s)
     if lt == "bool":
@@ -359,15 +424,50 @@ def txt_value(s, f):
     return s
 
 
-def csv_value(s, f):
-    # null is an empty field; the empty string is a quoted "" (csv module
-    # cannot tell them apart, so only non-empty values are compared exactly)
-    if s == "":
+def parse_csv(text):
+    """RFC 4180 rows of (value, was_quoted) cells: an unquoted empty cell is
+    a null, a quoted one the empty string."""
+    rows, row, i, n = [], [], 0, len(text)
+    while i < n:
+        if text[i] == '"':
+            j, val = i + 1, []
+            while True:
+                k = text.index('"', j)
+                val.append(text[j:k])
+                if k + 1 < n and text[k + 1] == '"':
+                    val.append('"')
+                    j = k + 2
+                else:
+                    i = k + 1
+                    break
+            row.append(("".join(val), True))
+        else:
+            j = i
+            while j < n and text[j] not in ",\n":
+                j += 1
+            row.append((text[i:j], False))
+            i = j
+        if i < n and text[i] == ",":
+            i += 1
+            if i == n or text[i] == "\n":
+                row.append(("", False))
+            continue
+        rows.append(row)
+        row = []
+        i += 1  # the newline
+    return rows
+
+
+def csv_value(cell, f):
+    s, quoted = cell
+    if s == "" and not quoted:
         return None
     return canon(txt_value(s, f), f)
 
 
 def npy_equal(v, e, lt):
+    if lt.startswith("fixed_size_binary"):
+        return base64.b64encode(np.asarray(v, dtype=np.uint8).tobytes()).decode() == e
     if lt in ("float", "double", "halffloat"):
         bits = {"float": "<u4", "double": "<u8", "halffloat": "<u2"}[lt]
         return same_float("0x%x" % int(np.asarray(v).view(bits)), e)
