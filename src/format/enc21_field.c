@@ -461,7 +461,7 @@ static int unravel(e21_leaf *leaf, layer_out *outs, const char *key, lfs_err *er
 		uint16_t max_level = base + 2;
 		for (uint32_t j = k + 1; j < p->n_layers && !p->is_list[j]; j++)
 			max_level++;
-		if (!rep)
+		if (!rep && n > 0)
 			return lfs_fail(err, -EIO, "%s: column %u: list levels without repetition", key,
 					leaf->column);
 		uint64_t *offs = malloc((size_t)(n + 2) * 8);

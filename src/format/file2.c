@@ -83,7 +83,10 @@ int lfs_f2_read(lfs_f2_file *f, uint32_t col, uint64_t pos, uint64_t len, void *
 	if (len > SIZE_MAX)
 		return lfs_fail(err, -EOVERFLOW, "%s: column %u: %llu bytes at offset %llu is too large",
 				f->key, col, (unsigned long long)len, (unsigned long long)pos);
-	if (pos >= f->tail_pos) {
+	/* The metadata region (column metadata, tables, footer) was read
+	 * with the tail at open; pages always go through the store (the
+	 * block cache), so reads of page data are what they look like. */
+	if (pos >= f->tail_pos && pos >= f->cm_start) {
 		memcpy(dst, f->tail + (pos - f->tail_pos), (size_t)len);
 		return 0;
 	}
