@@ -149,7 +149,8 @@ int lfs_column_alloc(lfs_column *c, uint64_t length, int with_validity)
 	c->null_count = 0;
 	c->width = lfs_type_width(&c->type);
 	c->length = 0;
-	if (length > SIZE_MAX / 2)
+	/* No column holds 2^48 rows; a larger length is a damaged count. */
+	if (length > ((uint64_t)1 << 48))
 		return -EOVERFLOW;
 	if (c->type.id == LFS_T_BOOL) {
 		c->values = lfs_xcalloc(1, bitmap_bytes(length));
