@@ -246,7 +246,8 @@ if (version !== 'legacy') {
   const cols = [
     ['i', new arrow.Int32(), ix.map((i) => (i % 7 === 0 ? null : i * 3))],
     ['zs', new arrow.Utf8(), ix.map((i) => (i % 5 === 0 ? null : 'zstd string ' + i)), true, meta('lance-encoding:compression', 'zstd')],
-    ['lz', new arrow.Utf8(), ix.map((i) => (i % 6 === 0 ? '' : 'lz4 ' + i)), true, meta('lance-encoding:compression', 'lz4')],
+    // long enough that a page holds under 100 rows: no dictionary, so lz4
+    ['lz', new arrow.Utf8(), ix.map((i) => (i % 6 === 0 ? '' : 'lz4 compressed text ' + i + ' ' + 'x'.repeat(i % 20))), true, meta('lance-encoding:compression', 'lz4')],
     ['fs', new arrow.Utf8(), ix.map((i) => (i % 9 === 0 ? null : 'fsst string number ' + i + (i % 4 ? '' : ' é'))), true, meta('lance-encoding:compression', 'fsst')],
     ['lowcard', new arrow.Utf8(), ix.map((i) => (i % 13 === 0 ? null : i % 17 === 0 ? '' : 'v' + (i % 5)))],
     ['ps', new arrow.Struct([F('a', new arrow.Int32()), F('b', new arrow.Float64()), F('v', new arrow.FixedSizeList(2, F('item', new arrow.Int16())))]),
