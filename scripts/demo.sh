@@ -13,10 +13,10 @@ mountpoint -q "$mnt" && fusermount3 -u "$mnt"
 cd "$mnt"
 show() { echo; echo "\$ $*"; "$@"; }
 show ls -F
-show cat schema.json
+show head -c 400 manifest.json
 show ls -l data/
 show head -5 rows.jsonl
-show cat data/name.txt
+show head -4 data/name.txt
 show ls versions/ tags/
 show cat versions/1/rows.csv
 /usr/bin/python3 - "$mnt" <<'PY' || true
