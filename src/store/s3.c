@@ -118,7 +118,9 @@ static void fetch_part(read_job *job, part *p)
 	p->object_size = rs.object_size;
 	memcpy(p->etag, rs.etag, sizeof(p->etag));
 	if (rs.status == 206) {
-		p->got = (size_t)(rs.range_last - rs.range_first + 1);
+		/* the answer covers [range_first, range_last] , which holds every byte of ours that exists */
+		uint64_t end = rs.range_last < rq.range_last ? rs.range_last : rq.range_last;
+		p->got = end >= p->off ? (size_t)(end - p->off + 1) : 0;
 	} else {
 		uint64_t size = rs.object_size;
 		p->got = size <= p->off ? 0 : size - p->off < p->len ? (size_t)(size - p->off) : p->len;
@@ -252,6 +254,42 @@ static int entry_cmp(const void *a, const void *b)
 	return c ? c : y->is_dir - x->is_dir; /* a directory before a same-named object */
 }
 
+/* One page of a listing.  An answer that is complete HTTP but not a whole
+ * list (cut short by something on the way) is asked for again, like any
+ * other short body. */
+static int fetch_list_page(struct s3_store *s, const s3_request *rq, const char *prefix,
+			   s3_list_page *page, lfs_err *err)
+{
+	size_t n0 = page->n, seen0 = page->keys_seen;
+	int rc;
+
+	for (int tries = 1;; tries++) {
+		s3_response rs;
+		rc = s3_http_do(s->http, rq, &rs, err);
+		if (rc)
+			return rc;
+		if (rs.status != 200)
+			return s3_status_error(&s->cfg, rq, &rs, err);
+		rc = s3_parse_list((const char *)rq->body->data, rq->body->len, prefix, page, err);
+		if (rc == 0 || rc == -ENOMEM)
+			return rc;
+		/* forget what the broken page added */
+		for (size_t i = n0; i < page->n; i++)
+			free(page->entries[i].name);
+		page->n = n0;
+		page->keys_seen = seen0;
+		lfs_err_prefix(err, "%s: ", rq->what);
+		if (tries >= s->cfg.max_attempts) {
+			lfs_stat_add(store_errors, 1);
+			lfs_error("%s", err ? err->msg : "bad list answer");
+			return rc;
+		}
+		lfs_stat_add(store_retries, 1);
+		lfs_info("%s (attempt %d of %d); asking again", err ? err->msg : "bad list answer",
+			 tries, s->cfg.max_attempts);
+	}
+}
+
 /* Lists one level under prefix (which ends with '/' or is ""), every page. */
 static int list_prefix(struct s3_store *s, const char *prefix, const char *what, int max_keys,
 		       int all_pages, s3_list_page *page, lfs_err *err)
@@ -267,7 +305,6 @@ static int list_prefix(struct s3_store *s, const char *prefix, const char *what,
 		s3_kv q[5];
 		size_t nq = 0;
 		s3_request rq;
-		s3_response rs;
 
 		if (pages >= 1000000) { /* 10^9 keys in one directory: something loops */
 			rc = lfs_fail(err, -EIO, "%s: listing does not end", what);
@@ -286,20 +323,9 @@ static int list_prefix(struct s3_store *s, const char *prefix, const char *what,
 		rq.nquery = nq;
 		rq.body = &body;
 		rq.what = what;
-		rc = s3_http_do(s->http, &rq, &rs, err);
+		rc = fetch_list_page(s, &rq, prefix, page, err);
 		if (rc)
 			break;
-		if (rs.status != 200) {
-			rc = s3_status_error(&s->cfg, &rq, &rs, err);
-			break;
-		}
-		rc = s3_parse_list((const char *)body.data, body.len, prefix, page, err);
-		if (rc) {
-			lfs_err_prefix(err, "%s: ", what);
-			lfs_stat_add(store_errors, 1);
-			lfs_error("%s", err ? err->msg : "bad list answer");
-			break;
-		}
 		if (!page->truncated || !all_pages)
 			break;
 		if (token && strcmp(token, page->next_token) == 0) {
@@ -393,6 +419,23 @@ static int s3_stat(void *impl, const char *key, lfs_object_info *out, lfs_err *e
 		out->mtime_ns = rs.mtime_ns;
 		memcpy(out->etag, rs.etag, sizeof(out->etag));
 		goto out;
+	}
+	if (rs.status == 403 && !rs.code[0]) {
+		/* A HEAD answer has no body, so no reason: ask a 1-byte GET for
+		 * one (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied). */
+		s3_request g = rq;
+		s3_response grs;
+		lfs_err gerr;
+		char byte;
+		g.method = "GET";
+		g.ranged = 1;
+		g.range_first = g.range_last = 0;
+		g.dest = &byte;
+		g.dest_len = 1;
+		if (s3_http_do(s->http, &g, &grs, &gerr) == 0 && grs.status == 403 && grs.code[0]) {
+			rc = s3_status_error(&s->cfg, &g, &grs, err);
+			goto out;
+		}
 	}
 	rc = s3_status_error(&s->cfg, &rq, &rs, err);
 	if (rc == -ENOENT) {

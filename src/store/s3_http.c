@@ -451,18 +451,18 @@ static int body_complete(const s3_request *rq, s3_response *rs, char *why, size_
 	if (!rq->dest)
 		return 1;
 	if (rs->status == 206) {
-		uint64_t want = rs->range_last - rs->range_first + 1;
-		if (!rs->has_range || rs->range_first != rq->range_first ||
-		    rs->range_last > rq->range_last) {
-			snprintf(why, why_size, "206 answer for another range than asked");
+		uint64_t body_len = rs->range_last - rs->range_first + 1;
+		if (!rs->has_range || rs->range_first > rq->range_first) {
+			snprintf(why, why_size, "206 answer without the asked range's start");
 			return 0;
 		}
-		if (rs->received != want) {
+		if (rs->received != body_len) {
 			snprintf(why, why_size, "short body: %llu of %llu bytes (Content-Range)",
-				 (unsigned long long)rs->received, (unsigned long long)want);
+				 (unsigned long long)rs->received, (unsigned long long)body_len);
 			return 0;
 		}
-		/* fewer bytes than asked only where the object ends */
+		/* A range may cover more than was asked (on_body keeps only what
+		 * was); less only where the object ends. */
 		if (rs->range_last < rq->range_last &&
 		    (!rs->total_known || rs->range_last + 1 != rs->range_total)) {
 			snprintf(why, why_size, "short range: bytes %llu-%llu of %llu-%llu",
