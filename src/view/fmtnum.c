@@ -26,25 +26,36 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+static inline int decimal_length(uint64_t v)
+{
+	static const uint64_t pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+		10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+		100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+	};
+	int n = 1;
+	while (n < 20 && v >= pow10[n])
+		n++;
+	return n;
+}
+
 size_t lfs_fmt_u64(char *p, uint64_t v)
 {
-	char tmp[24];
-	char *e = tmp + sizeof(tmp), *s = e;
+	int n = decimal_length(v);
+	char *e = p + n;
 
 	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
 		v /= 100;
-		s -= 2;
-		memcpy(s, digit_pairs + 2 * r, 2);
+		e -= 2;
+		memcpy(e, digit_pairs + 2 * r, 2);
 	}
-	if (v >= 10) {
-		s -= 2;
-		memcpy(s, digit_pairs + 2 * v, 2);
-	} else {
-		*--s = (char)('0' + v);
-	}
-	memcpy(p, s, (size_t)(e - s));
-	return (size_t)(e - s);
+	if (v >= 10)
+		memcpy(e - 2, digit_pairs + 2 * v, 2);
+	else
+		e[-1] = (char)('0' + v);
+	return (size_t)n;
 }
 
 size_t lfs_fmt_i64(char *p, int64_t v)
@@ -66,6 +77,14 @@ size_t lfs_fmt_i64(char *p, int64_t v)
 /* Index 0 holds the low 64 bits, index 1 the high bits. */
 static uint64_t pow5_inv[POW5_INV_COUNT][2]; /* floor(2^(bits(5^q) - 1 + 125) / 5^q) + 1 */
 static uint64_t pow5_top[POW5_COUNT][2];     /* the top 125 bits of 5^i */
+/* The same at 59 and 61 bits for float32, which needs only 64-bit
+ * multipliers: floor(floor(x) / 2^66) = floor(x / 2^66). */
+#define F_POW5_INV_BITS 59
+#define F_POW5_BITS 61
+#define F_POW5_INV_COUNT 31
+#define F_POW5_COUNT 47
+static uint64_t fpow5_inv[F_POW5_INV_COUNT];
+static uint64_t fpow5_top[F_POW5_COUNT];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 /* ceil(log2(5^e)) for e > 0, 1 for e = 0 */
@@ -177,6 +196,13 @@ static void build_tables(void)
 			pow5_inv[i][1] += 1;
 		big_mul_small(&p5, 5);
 	}
+	for (int i = 0; i < F_POW5_INV_COUNT; i++) {
+		/* pow5_inv - 1 is the floor itself; drop 66 bits, add the 1 back */
+		uint64_t hi = pow5_inv[i][1] - (pow5_inv[i][0] == 0);
+		fpow5_inv[i] = (hi >> 2) + 1;
+	}
+	for (int i = 0; i < F_POW5_COUNT; i++)
+		fpow5_top[i] = pow5_top[i][1];
 }
 
 /* ------------------------------------------------------- shortest digits */
@@ -315,6 +341,126 @@ static void shortest(uint64_t m2, int32_t e2, int mm_shift, bool accept, uint64_
 	*out_e10 = e10;
 }
 
+/* ------------------------------------------- float32 with 64-bit tables */
+
+/* (m * factor) >> shift for a 32-bit m and 64-bit factor; shift > 32. */
+static inline uint32_t mul_shift32(uint32_t m, uint64_t factor, int32_t shift)
+{
+	uint64_t lo = (uint64_t)m * (uint32_t)factor;
+	uint64_t hi = (uint64_t)m * (factor >> 32);
+	return (uint32_t)(((lo >> 32) + hi) >> (shift - 32));
+}
+
+static inline bool multiple_of_pow5_32(uint32_t v, int32_t p)
+{
+	int32_t count = 0;
+	while (v != 0 && v % 5 == 0) {
+		v /= 5;
+		count++;
+	}
+	return count >= p;
+}
+
+/* The same method as shortest() in 32-bit arithmetic; float32 values are
+ * most of what vector columns hold.  Here the scale keeps no guard digit,
+ * so the first removed digit is computed on its own. */
+static void shortest32(uint32_t m2, int32_t e2, int mm_shift, bool accept, uint64_t *out,
+		       int32_t *out_e10)
+{
+	uint32_t mv = 4 * m2, mp = 4 * m2 + 2, mm = 4 * m2 - 1 - (uint32_t)mm_shift;
+	uint32_t vr, vp, vm;
+	int32_t e10, removed = 0;
+	bool vm_zeros = false, vr_zeros = false;
+	uint8_t last = 0;
+
+	e2 -= 2;
+	if (e2 >= 0) {
+		int32_t q = log10pow2(e2);
+		int32_t k = F_POW5_INV_BITS + pow5bits(q) - 1;
+		int32_t i = -e2 + q + k;
+		e10 = q;
+		vr = mul_shift32(mv, fpow5_inv[q], i);
+		vp = mul_shift32(mp, fpow5_inv[q], i);
+		vm = mul_shift32(mm, fpow5_inv[q], i);
+		if (q != 0 && (vp - 1) / 10 <= vm / 10) {
+			int32_t l = F_POW5_INV_BITS + pow5bits(q - 1) - 1;
+			last = (uint8_t)(mul_shift32(mv, fpow5_inv[q - 1], -e2 + q - 1 + l) % 10);
+		}
+		if (q <= 9) {
+			if (mv % 5 == 0)
+				vr_zeros = multiple_of_pow5_32(mv, q);
+			else if (accept)
+				vm_zeros = multiple_of_pow5_32(mm, q);
+			else
+				vp -= multiple_of_pow5_32(mp, q);
+		}
+	} else {
+		int32_t q = log10pow5(-e2);
+		int32_t i = -e2 - q;
+		int32_t k = pow5bits(i) - F_POW5_BITS;
+		int32_t j = q - k;
+		e10 = q + e2;
+		vr = mul_shift32(mv, fpow5_top[i], j);
+		vp = mul_shift32(mp, fpow5_top[i], j);
+		vm = mul_shift32(mm, fpow5_top[i], j);
+		if (q != 0 && (vp - 1) / 10 <= vm / 10) {
+			j = q - 1 - (pow5bits(i + 1) - F_POW5_BITS);
+			last = (uint8_t)(mul_shift32(mv, fpow5_top[i + 1], j) % 10);
+		}
+		if (q <= 1) {
+			vr_zeros = true;
+			if (accept)
+				vm_zeros = mm_shift == 1;
+			else
+				vp--;
+		} else if (q < 31) {
+			vr_zeros = (mv & ((1u << (q - 1)) - 1)) == 0;
+		}
+	}
+
+	uint32_t output;
+	if (vm_zeros || vr_zeros) {
+		while (vp / 10 > vm / 10) {
+			vm_zeros &= vm % 10 == 0;
+			vr_zeros &= last == 0;
+			last = (uint8_t)(vr % 10);
+			vr /= 10;
+			vp /= 10;
+			vm /= 10;
+			removed++;
+		}
+		if (vm_zeros) {
+			while (vm % 10 == 0) {
+				vr_zeros &= last == 0;
+				last = (uint8_t)(vr % 10);
+				vr /= 10;
+				vp /= 10;
+				vm /= 10;
+				removed++;
+			}
+		}
+		if (vr_zeros && last == 5 && vr % 2 == 0)
+			last = 4;
+		output = vr + ((vr == vm && (!accept || !vm_zeros)) || last >= 5);
+	} else {
+		while (vp / 10 > vm / 10) {
+			last = (uint8_t)(vr % 10);
+			vr /= 10;
+			vp /= 10;
+			vm /= 10;
+			removed++;
+		}
+		output = vr + (vr == vm || last >= 5);
+	}
+	e10 += removed;
+	while (output != 0 && output % 10 == 0) {
+		output /= 10;
+		e10++;
+	}
+	*out = output;
+	*out_e10 = e10;
+}
+
 struct ieee_shape {
 	int mbits, ebits;
 };
@@ -326,7 +472,22 @@ static const struct ieee_shape shapes[] = {
 	[LFS_FLOAT64] = { 52, 11 },
 };
 
+static void float_shortest(uint64_t bits, enum lfs_float_fmt fmt, int fast32, uint64_t *digits,
+			   int32_t *exp10);
+
 void lfs_float_shortest(uint64_t bits, enum lfs_float_fmt fmt, uint64_t *digits, int32_t *exp10)
+{
+	float_shortest(bits, fmt, 1, digits, exp10);
+}
+
+void lfs_float_shortest_generic(uint64_t bits, enum lfs_float_fmt fmt, uint64_t *digits,
+				int32_t *exp10)
+{
+	float_shortest(bits, fmt, 0, digits, exp10);
+}
+
+static void float_shortest(uint64_t bits, enum lfs_float_fmt fmt, int fast32, uint64_t *digits,
+			   int32_t *exp10)
 {
 	const struct ieee_shape *s = &shapes[fmt];
 	uint64_t mant = bits & (((uint64_t)1 << s->mbits) - 1);
@@ -343,7 +504,10 @@ void lfs_float_shortest(uint64_t bits, enum lfs_float_fmt fmt, uint64_t *digits,
 		m2 = mant | ((uint64_t)1 << s->mbits);
 		e2 = (int32_t)e - bias - s->mbits;
 	}
-	shortest(m2, e2, mant != 0 || e <= 1, (m2 & 1) == 0, digits, exp10);
+	if (fmt == LFS_FLOAT32 && fast32)
+		shortest32((uint32_t)m2, e2, mant != 0 || e <= 1, (m2 & 1) == 0, digits, exp10);
+	else
+		shortest(m2, e2, mant != 0 || e <= 1, (m2 & 1) == 0, digits, exp10);
 }
 
 size_t lfs_fmt_float(char *p, uint64_t bits, enum lfs_float_fmt fmt, int quote_special)

@@ -684,6 +684,11 @@ static int text_chunk(lfs_view *v, uint64_t off, chunk **out, lfs_err *err)
 
 		lfs_buf text;
 		lfs_buf_init(&text);
+		pthread_mutex_lock(&v->mu);
+		uint64_t est = v->seen_rows ? v->seen_bytes / v->seen_rows * (r1 - r0) / 8 * 9 : 0;
+		pthread_mutex_unlock(&v->mu);
+		if (est && est < (64u << 20)) /* room for the block at once, no regrowth */
+			lfs_buf_reserve(&text, (size_t)est);
 		int rc = render_rows(v, r0, r1, &text, err);
 		if (rc == 0 && (c = calloc(1, sizeof(*c))) == NULL)
 			rc = -ENOMEM;

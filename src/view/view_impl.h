@@ -37,6 +37,10 @@ size_t lfs_fmt_float(char *p, uint64_t bits, enum lfs_float_fmt fmt, int quote_s
 /* The shortest round-trip digits of a finite non-zero value: value =
  * digits * 10^exp10, digits without trailing zeros.  (Exposed for tests.) */
 void lfs_float_shortest(uint64_t bits, enum lfs_float_fmt fmt, uint64_t *digits, int32_t *exp10);
+/* The same by the width-generic 64-bit path (float32 has a faster one of
+ * its own; tests compare the two). */
+void lfs_float_shortest_generic(uint64_t bits, enum lfs_float_fmt fmt, uint64_t *digits,
+				int32_t *exp10);
 
 /* ---- render.c ---- */
 
