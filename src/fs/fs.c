@@ -1035,8 +1035,14 @@ static int lfs_open(const char *path, struct fuse_file_info *fi)
 	default:
 		rc = -EISDIR;
 	}
-	if (!rc && n.kind != N_RAW_FILE && n.kind != N_STATS)
-		fi->keep_cache = !n.is_root_version; /* versions/N never change */
+	if (!rc && n.kind != N_RAW_FILE && n.kind != N_STATS) {
+		/* versions/N never change: the kernel may keep their pages.  Files
+		 * at the root follow the newest version, and an open one keeps
+		 * reading the version it was opened at, whose size may differ from
+		 * what a later stat says: bypass the page cache for those. */
+		fi->keep_cache = !n.is_root_version;
+		fi->direct_io = n.is_root_version;
+	}
 	if (!rc) {
 		h->bytes = lfs_buf_steal(&b, &h->len);
 		h->ver = n.ver;
