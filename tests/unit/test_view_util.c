@@ -420,28 +420,3 @@ char *render_view(enum lfs_view_kind kind, tsource *s, size_t col, size_t *len)
 	return (char *)b;
 }
 
-/* ------------------------------------------------ until column.c lands */
-/* TEMPORARY: weak stand-ins for src/column/column.c so the view tests link
- * while that module is being written; the real definitions win as soon as
- * they are in liblancefs.a.  Remove once column.c is committed. */
-__attribute__((weak)) void lfs_column_init(lfs_column *c, const lfs_type *type)
-{
-	memset(c, 0, sizeof(*c));
-	if (type)
-		c->type = *type;
-}
-
-__attribute__((weak)) void lfs_column_free(lfs_column *c)
-{
-	if (!c)
-		return;
-	free(c->validity);
-	free(c->values);
-	free(c->offsets);
-	free(c->data);
-	for (uint32_t i = 0; i < c->n_children; i++)
-		lfs_column_free(&c->children[i]);
-	free(c->children);
-	lfs_type t = c->type;
-	lfs_column_init(c, &t);
-}
