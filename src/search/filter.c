@@ -252,6 +252,22 @@ static fnode *new_node(parser *p, enum fnode_kind kind, size_t pos)
 	return n;
 }
 
+/* Height of the tree under n, which evaluation and freeing recurse over. */
+static unsigned height(const fnode *n)
+{
+	unsigned h = 0;
+	if (n->a && n->a->height > h)
+		h = n->a->height;
+	if (n->b && n->b->height > h)
+		h = n->b->height;
+	if (n->c && n->c->height > h)
+		h = n->c->height;
+	for (size_t i = 0; i < n->n_items; i++)
+		if (n->items[i]->height > h)
+			h = n->items[i]->height;
+	return h + 1;
+}
+
 void lfs_fnode_free(fnode *n)
 {
 	if (!n)
@@ -369,6 +385,11 @@ enum {
 
 static fnode *parse_expr(parser *p, int min_prec);
 
+/* Deepest tree (and nesting of parentheses) a filter may have: evaluation
+ * recurses over it on a server thread's stack. */
+#define MAX_HEIGHT 1000
+#define MAX_NESTING 200
+
 static int parse_number(parser *p, fnode *n)
 {
 	const char *s = p->text + p->cur.start;
@@ -428,7 +449,7 @@ static fnode *parse_prefix(parser *p)
 	fnode *n = NULL;
 	size_t pos = p->cur.start;
 
-	if (++p->depth > 200) {
+	if (++p->depth > MAX_NESTING) {
 		p->rc = ferr(p->err, p->text, pos, "the filter nests too deeply");
 		return NULL;
 	}
@@ -460,6 +481,7 @@ static fnode *parse_prefix(parser *p)
 			lfs_fnode_free(n);
 			return NULL;
 		}
+		n->height = height(n);
 		break;
 	case T_MINUS:
 	case T_PLUS: {
@@ -778,10 +800,17 @@ static fnode *parse_expr(parser *p, int min_prec)
 		int prec = infix_prec(p);
 		if (prec <= min_prec)
 			break;
+		size_t pos = p->cur.start;
 		fnode *n = parse_infix(p, left, prec);
 		if (!n) {
 			if (!p->rc)
 				p->rc = -EINVAL;
+			return NULL;
+		}
+		n->height = height(n);
+		if (n->height > MAX_HEIGHT) {
+			p->rc = ferr(p->err, p->text, pos, "the filter nests too deeply");
+			lfs_fnode_free(n);
 			return NULL;
 		}
 		left = n;
@@ -814,8 +843,10 @@ int lfs_filter_parse(const char *sql, lfs_filter **out, lfs_err *err)
 	if (!f->root)
 		goto fail;
 	if (p.cur.kind != T_EOF) {
-		expected(&p, p.cur.kind == T_RPAREN ? "no ')' without '(' before it"
-						    : "AND, OR or the end of the filter");
+		if (p.cur.kind == T_RPAREN)
+			p.rc = ferr(err, sql, p.cur.start, "a ')' without a '(' before it");
+		else
+			expected(&p, "AND, OR or the end of the filter");
 		goto fail;
 	}
 	free(p.cur.str);
@@ -1098,9 +1129,9 @@ static int bind_pair(binder *b, fnode *x, fnode *y, size_t pos)
 		return ferr(b->err, b->text, pos, "cannot compare %s with %s",
 			    describe(b, x, bx, sizeof(bx)), describe(b, y, by, sizeof(by)));
 	if (x->cls == FC_NUM) {
-		if (x->kind == F_COLUMN && x->float_width && x->float_width < 8 && is_literal(y))
+		if (x->kind == F_COLUMN && x->float_width && is_literal(y))
 			cast_to_float_width(y, x->float_width);
-		if (y->kind == F_COLUMN && y->float_width && y->float_width < 8 && is_literal(x))
+		if (y->kind == F_COLUMN && y->float_width && is_literal(x))
 			cast_to_float_width(x, y->float_width);
 	}
 	return 0;

@@ -49,6 +49,7 @@ enum fnum { NUM_I64, NUM_U64, NUM_F64 };
 typedef struct fnode {
 	enum fnode_kind kind;
 	size_t pos;                /* byte offset in the filter text */
+	unsigned height;           /* of the subtree: 1 for a leaf (0 when not counted) */
 	int op;                    /* F_CMP */
 	int negated;               /* NOT IN, NOT BETWEEN, NOT LIKE, IS NOT */
 	int ilike;

@@ -213,7 +213,8 @@ static float norm_f32(const float *x, size_t dim)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_FMA_VARIANT 1
-__attribute__((target("fma"))) static float cosine_f32_fma(const float *restrict x, float x_norm,
+/* fp-contract=off: only the explicit fmaf calls may fuse, as in Lance */
+__attribute__((target("fma"), optimize("fp-contract=off"))) static float cosine_f32_fma(const float *restrict x, float x_norm,
 							     const float *restrict y, size_t dim)
 {
 	COSINE_F32_BODY(__builtin_fmaf)
