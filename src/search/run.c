@@ -430,6 +430,8 @@ static int knn_chunk(knn_worker *w, size_t ci, float *dist, uint8_t *keep, lfs_e
 	if (rc)
 		goto out;
 	const lfs_column *ch = &c.children[0];
+	if (!j->bf)
+		keep = NULL;
 	if (!j->v.is_list) {
 		lfs_distances(&j->qv, ch->values, n, dist);
 	} else {
@@ -448,7 +450,7 @@ static int knn_chunk(knn_worker *w, size_t ci, float *dist, uint8_t *keep, lfs_e
 			lfs_distances(&j->qv, ch->values + c.offsets[r] * j->v.width, 1, &dist[r]);
 		}
 	}
-	rc = offer(w, row, n, dist, j->bf ? keep : NULL, &c, err);
+	rc = offer(w, row, n, dist, keep, &c, err);
 out:
 	lfs_column_free(&c);
 	return rc;
