@@ -352,7 +352,16 @@ static int s3_list(void *impl, const char *dir, lfs_store_entry **out, size_t *n
 	size_t kept = 0;
 	int rc;
 
-	rc = object_names(s, dir, &full, &what, err);
+	size_t dl = strlen(dir);
+	char *trimmed;
+
+	while (dl > 0 && dir[dl - 1] == '/')
+		dl--; /* "a/" lists as "a" */
+	trimmed = strndup(dir, dl);
+	if (!trimmed)
+		return lfs_fail(err, -ENOMEM, "out of memory");
+	rc = object_names(s, trimmed, &full, &what, err);
+	free(trimmed);
 	if (rc)
 		return rc;
 	prefix = *full ? lfs_strdup_printf("%s/", full) : strdup("");

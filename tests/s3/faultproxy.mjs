@@ -22,6 +22,8 @@
 //   --rate R --seed S  spoil each request with probability R (0..1), seeded PRNG
 //   --skip N           let the first N requests through untouched
 //   --max-faults N     after N spoiled requests, let everything through
+//   --off-file FILE    once FILE exists, let everything through (a test creates
+//                      it to end the faulty phase at a point of its choosing)
 //   --delay-ms MS      for delay and stall (default 3000)
 //   --port-file FILE   write the listening port here
 //   --timeout-s S      exit by itself after S seconds (default 900)
@@ -60,6 +62,7 @@ const maxFaults = Number(opt('max-faults', Infinity));
 const delayMs = Number(opt('delay-ms', 3000));
 const timeoutS = Number(opt('timeout-s', 900));
 const portFile = opt('port-file', '');
+const offFile = opt('off-file', '');
 
 // mulberry32: a small seeded generator, so a run can be repeated
 function random() {
@@ -77,6 +80,7 @@ const counts = {};
 function pickFault() {
   requests++;
   if (requests <= skip || faults >= maxFaults || modes.length === 0) return null;
+  if (offFile && fs.existsSync(offFile)) return null;
   if (every > 0) {
     if (requests % every !== 0) return null;
     return modes[faults % modes.length];

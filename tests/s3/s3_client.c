@@ -10,7 +10,8 @@
  *        offsets and across the end
  *   s3_client faults URI LOCALDIR OPS SEED
  *        OPS random reads, stats and lists through a faulty path: each must
- *        give the right answer or -EIO, never wrong bytes; then a full
+ *        give the right answer or -EIO, never wrong bytes; then it creates
+ *        $S3_CLIENT_FAULTS_OFF_FILE (the proxy's --off-file) and runs a full
  *        verify with the same store, which must pass
  *   s3_client concurrent URI LOCALDIR THREADS
  *        verify's reads from many threads at once on one store
@@ -442,6 +443,12 @@ static int faults(lfs_store *s, const local_tree *t, long ops, uint64_t seed)
 	fflush(stdout);
 	if (wrong)
 		return 4;
+	/* tell the proxy that the faulty phase is over (its --off-file) */
+	if (getenv("S3_CLIENT_FAULTS_OFF_FILE")) {
+		FILE *off = fopen(getenv("S3_CLIENT_FAULTS_OFF_FILE"), "w");
+		if (off)
+			fclose(off);
+	}
 	/* the same store, once the faults are over, must serve everything */
 	failures = checks = 0;
 	return verify(s, t, seed);

@@ -191,8 +191,9 @@ ok $? "every 3rd request spoiled (drop, reset, 5xx, 429, truncated and short bod
 [ $rc -eq 0 ] || echo "$out" | head -20 | diag
 grep '^faultproxy:' "$S3_WORK/proxy.log" | diag
 
-proxy_start --rate 0.5 --seed 7 --max-faults 80
-S3_CLIENT_ATTEMPTS=2 S3_CLIENT_MAX_KEYS=7 S3_CLIENT_PART_SIZE=65536 client "$PROXY_ENDPOINT" faults "$URI" "$D" 150 11
+proxy_start --rate 0.5 --seed 7 --off-file "$T/faults-off"
+S3_CLIENT_FAULTS_OFF_FILE="$T/faults-off" S3_CLIENT_ATTEMPTS=2 S3_CLIENT_MAX_KEYS=7 S3_CLIENT_PART_SIZE=65536 \
+	client "$PROXY_ENDPOINT" faults "$URI" "$D" 150 11
 proxy_stop
 [ $rc -eq 0 ] && grep -q ' 0 wrong' <<<"$out"
 ok $? "half the requests spoiled, 2 attempts each: every read right or EIO, never wrong bytes; the store works afterwards"
