@@ -570,6 +570,9 @@ static int failure_ok(int rc, const lfs_err *err, const char *column, char *why,
 	snprintf(want, sizeof(want), "column %s", column);
 	const char *c = strstr(err->msg, "column ");
 	int by_index = c && c[7] >= '0' && c[7] <= '9';
+	char as_field[200];
+	snprintf(as_field, sizeof(as_field), "field %s", column);
+	by_index |= strstr(err->msg, as_field) != NULL;
 	if (!strstr(err->msg, want) && !by_index) {
 		snprintf(why, n, "message does not name column %.60s: %.300s", column, err->msg);
 		return 0;
