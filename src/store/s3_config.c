@@ -5,7 +5,8 @@
  *   credentials  --no-sign-request; AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY
  *                (+ AWS_SESSION_TOKEN) unless a profile was given as an
  *                option; the profile in the shared credentials file; the
- *                profile in the config file
+ *                profile in the config file; the variables again when the
+ *                profile given as an option has settings but no keys
  *   profile      opts->profile, AWS_PROFILE, AWS_DEFAULT_PROFILE, "default"
  *   region       opts->region, AWS_REGION, AWS_DEFAULT_REGION, the profile's
  *                region, "auto" for an R2 endpoint, "us-east-1"
@@ -426,6 +427,21 @@ static int load_credentials(s3_config *cfg, const lfs_store_opts *opts, const aw
 		return 0;
 	if (creds_from_file(cfg, f->config, f->cfg_section))
 		return 0;
+	if (explicit_profile && ak && sk &&
+	    ((f->credentials && ini_has_section(f->credentials, f->profile)) ||
+	     (f->config && ini_has_section(f->config, f->cfg_section)))) {
+		/* a profile with settings but no keys (an endpoint, a region):
+		 * the keys may come from the environment */
+		const char *tok = env("AWS_SESSION_TOKEN");
+		cfg->access_key = strdup(ak);
+		cfg->secret_key = strdup(sk);
+		cfg->session_token = tok ? strdup(tok) : NULL;
+		cfg->creds_source = lfs_strdup_printf(
+			"the environment (AWS_ACCESS_KEY_ID; profile \"%s\" has no keys)", f->profile);
+		if (!cfg->access_key || !cfg->secret_key || (tok && !cfg->session_token))
+			return lfs_fail(err, -ENOMEM, "out of memory");
+		return 0;
+	}
 	if (explicit_profile || env("AWS_PROFILE") || env("AWS_DEFAULT_PROFILE")) {
 		int exists = (f->credentials && ini_has_section(f->credentials, f->profile)) ||
 			     (f->config && ini_has_section(f->config, f->cfg_section));

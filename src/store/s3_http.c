@@ -600,7 +600,11 @@ static enum outcome attempt(s3_http *h, const s3_request *rq, s3_response *rs, c
 	}
 	lfs_buf_free(&x.errbody);
 	curl_slist_free_all(headers);
-	handle_put(h, c, cc == CURLE_OK && out == DONE);
+	/* keep the connection unless the transfer broke or its framing is in
+	 * doubt (a short body); an error answer that arrived whole is fine */
+	handle_put(h, c,
+		   cc == CURLE_OK && !x.protocol_error &&
+			   (out == DONE || (out == RETRY && !is_2xx(rs->status))));
 	return out;
 }
 

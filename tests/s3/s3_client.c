@@ -293,6 +293,17 @@ static void check_list(lfs_store *s, const local_tree *t, const char *dir)
 					     (unsigned long long)ents[i].info.size, f ? f->size : 0);
 				if (!ents[i].info.etag[0] || ents[i].info.mtime_ns <= 0)
 					fail("list \"%s\": %s has no ETag or mtime", dir, ents[i].name);
+				/* caches key on (size, mtime, etag): a listing and a stat
+				 * of the same object must agree on all three */
+				lfs_object_info si;
+				lfs_err serr;
+				if (lfs_store_stat(s, key, &si, &serr) == 0 &&
+				    (si.size != ents[i].info.size || si.mtime_ns != ents[i].info.mtime_ns ||
+				     strcmp(si.etag, ents[i].info.etag) != 0))
+					fail("list and stat disagree on %s: %llu %lld \"%s\" vs %llu %lld \"%s\"",
+					     key, (unsigned long long)ents[i].info.size,
+					     (long long)ents[i].info.mtime_ns, ents[i].info.etag,
+					     (unsigned long long)si.size, (long long)si.mtime_ns, si.etag);
 				free(key);
 			}
 		}

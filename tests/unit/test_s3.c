@@ -442,6 +442,19 @@ static void test_config(void)
 	is_str(cfg.base_url, "http://10.1.2.3:9000/bucket", "path-style base URL");
 	s3_config_free(&cfg);
 
+	/* an explicit profile with settings but no keys: keys from the environment */
+	memset(&opts, 0, sizeof(opts));
+	opts.profile = "svc-nokeys";
+	write_file(".aws/config2", "[profile svc-nokeys]\nregion = eu-north-1\n");
+	snprintf(path, sizeof(path), "%s/.aws/config2", tmpdir);
+	setenv("AWS_CONFIG_FILE", path, 1);
+	rc = load("s3://bucket/p", &opts, &cfg, &err);
+	ok(rc == 0 && cfg.access_key && strcmp(cfg.access_key, "AKIDENV") == 0 &&
+		   strcmp(cfg.region, "eu-north-1") == 0,
+	   "--profile without keys: region from it, keys from the environment (%s)", err.msg);
+	s3_config_free(&cfg);
+	unsetenv("AWS_CONFIG_FILE");
+
 	/* AWS_PROFILE, and the files moved elsewhere */
 	clear_env();
 	snprintf(path, sizeof(path), "%s/.aws/credentials", tmpdir);
