@@ -1,19 +1,19 @@
 /* search/kernels: distances between the query vector and stored vectors.
  *
  * The results must equal LanceDB's (same ranking, _distance to the last
- * bits where we can), so each kernel follows the summation order of Lance's
- * own (lance-linalg, as built for x86-64):
- *   - l2 and dot over float32 keep 16 partial sums, lane i adding elements
- *     i, i+16, i+32, ... in order; the elements after the last full group
- *     of 16 are summed first, one by one, and the 16 lanes are then added to
- *     that sum one after another.  float64 does the same with 8 lanes, in
- *     float64, and rounds the result to float32.  float16 converts each
- *     element to float32 and uses 16 lanes for l2 and 32 for dot and norms.
- *   - cosine over float32 uses fused multiply-adds into 16 lanes, then 8
- *     lanes for one leftover group of 8, then plain sums for the rest, and
- *     adds the lanes pairwise as AVX does (see reduce8).
- * Plain C with GCC vector types: the compiler emits SIMD code for whatever
- * the target has (SSE2 at least), lane for lane, without reassociating.
+ * bit where we can), so each kernel follows the summation order that
+ * LanceDB 0.37.1 (Lance 10) shows on x86-64, found by comparing bit for bit
+ * on thousands of vectors of many dimensions (tests/search/, doc/query.md):
+ *   - float32: see the float32 section below (16 FMA lanes + a plain tail).
+ *   - float64: 8 lanes in float64, lane i adding elements i, i+8, ... in
+ *     order; the elements after the last whole group of 8 are summed first,
+ *     then the lanes one after another; the sum is rounded to float32.
+ *     Cosine then divides in float32: 1 - xy / |x| / sqrt(yy).
+ *   - float16: each element converted to float32; l2 with 16 such lanes,
+ *     dot products and norms with 32; cosine 1 - xy / (|x| sqrt(yy)).
+ * The float16 and float64 loops use GCC vector types, so the compiler emits
+ * SIMD code for whatever the target has, lane for lane, without
+ * reassociating.
  */
 #include "search/search_impl.h"
 
@@ -133,111 +133,263 @@ static inline float reduce16(const float v[16])
 #define LOAD16(v, p) memcpy(&(v), (p), sizeof(v16f))
 #define LOAD8D(v, p) memcpy(&(v), (p), sizeof(v8d))
 
-static float l2_f32(const float *restrict x, const float *restrict y, size_t dim)
+/* float32 kernels, per vector, as Lance 10 computes them on x86-64: whole
+ * groups of 16 elements go into 16 lanes with fused multiply-adds (l2 adds
+ * (x-y)^2, dot x*y), the lanes are added pairwise (reduce16), and the
+ * elements after the last whole group are summed one by one, without FMA,
+ * and added last.  Cosine sums x.y and y.y that way and divides twice:
+ * 1 - xy / |x| / sqrt(yy); for 8-element vectors it takes the plain
+ * products and reduce8 instead.
+ *
+ * Two builds of each: with AVX2+FMA intrinsics (any x86-64 from 2013 on),
+ * and a portable one with fmaf() that gives the same bits, slowly.  The
+ * "fp-contract=off" keeps the compiler from fusing the plain sums. */
+typedef void (*dist_f32_fn)(const float *x, float x_norm, const float *v, size_t dim, size_t n,
+			    float *out);
+
+/* The tail: elements from `from` on, one by one. */
+__attribute__((optimize("fp-contract=off"))) static float tail_l2(const float *x, const float *y,
+								   size_t from, size_t dim)
 {
-	size_t full = dim / 16 * 16;
 	float s = -0.0f;
-	for (size_t j = full; j < dim; j++) {
+	for (size_t j = from; j < dim; j++) {
 		float d = x[j] - y[j];
 		s += d * d;
 	}
-	v16f acc = { 0 };
-	for (size_t j = 0; j < full; j += 16) {
-		v16f a, b;
-		LOAD16(a, x + j);
-		LOAD16(b, y + j);
-		v16f d = a - b;
-		acc += d * d;
-	}
-	return s + fold16(acc);
+	return s;
 }
 
-static float dot_f32(const float *restrict x, const float *restrict y, size_t dim)
+__attribute__((optimize("fp-contract=off"))) static float tail_dot(const float *x, const float *y,
+								    size_t from, size_t dim)
+{
+	float s = -0.0f;
+	for (size_t j = from; j < dim; j++)
+		s += x[j] * y[j];
+	return s;
+}
+
+/* Portable: lane by lane with fmaf. */
+__attribute__((optimize("fp-contract=off"))) static float l2_f32_portable(const float *x,
+									   const float *y, size_t dim)
 {
 	size_t full = dim / 16 * 16;
-	float s = -0.0f;
-	for (size_t j = full; j < dim; j++)
-		s += x[j] * y[j];
-	v16f acc = { 0 };
-	for (size_t j = 0; j < full; j += 16) {
-		v16f a, b;
-		LOAD16(a, x + j);
-		LOAD16(b, y + j);
-		acc += a * b;
-	}
-	return s + fold16(acc);
+	float acc[16] = { 0 };
+	for (size_t j = 0; j < full; j += 16)
+		for (int i = 0; i < 16; i++) {
+			float d = x[j + i] - y[j + i];
+			acc[i] = fmaf(d, d, acc[i]);
+		}
+	return (full ? reduce16(acc) : 0.0f) + tail_l2(x, y, full, dim);
 }
 
-static float norm_f32(const float *x, size_t dim)
+__attribute__((optimize("fp-contract=off"))) static float dot_f32_portable(const float *x,
+									    const float *y, size_t dim)
 {
-	return sqrtf(dot_f32(x, x, dim));
+	size_t full = dim / 16 * 16;
+	float acc[16] = { 0 };
+	for (size_t j = 0; j < full; j += 16)
+		for (int i = 0; i < 16; i++)
+			acc[i] = fmaf(x[j + i], y[j + i], acc[i]);
+	return (full ? reduce16(acc) : 0.0f) + tail_dot(x, y, full, dim);
 }
 
-/* Cosine over float32, the body shared by the FMA and the portable build:
- * FMA is what Lance's SIMD code does, so without the instruction fmaf()
- * gives the same bits, slowly. */
-#define COSINE_F32_BODY(FMA)                                                        \
-	size_t n16 = dim / 16 * 16, n8 = dim / 8 * 8;                               \
-	float xy, yy;                                                               \
-	if (dim == 8 || dim == 16) {                                                \
-		/* one SIMD product each, no FMA */                                \
-		float p[16], q[16];                                                 \
-		for (size_t j = 0; j < dim; j++) {                                  \
-			p[j] = x[j] * y[j];                                         \
-			q[j] = y[j] * y[j];                                         \
-		}                                                                   \
-		xy = dim == 8 ? reduce8(p) : reduce16(p);                           \
-		yy = dim == 8 ? reduce8(q) : reduce16(q);                           \
-		return 1.0f - xy / x_norm / sqrtf(yy);                              \
-	}                                                                           \
-	float a16[16] = { 0 }, b16[16] = { 0 }, a8[8] = { 0 }, b8[8] = { 0 };       \
-	for (size_t j = 0; j < n16; j += 16)                                        \
-		for (int i = 0; i < 16; i++) {                                      \
-			a16[i] = FMA(x[j + i], y[j + i], a16[i]);                   \
-			b16[i] = FMA(y[j + i], y[j + i], b16[i]);                   \
-		}                                                                   \
-	for (size_t j = n16; j < n8; j += 8)                                        \
-		for (int i = 0; i < 8; i++) {                                       \
-			a8[i] = FMA(x[j + i], y[j + i], a8[i]);                     \
-			b8[i] = FMA(y[j + i], y[j + i], b8[i]);                     \
-		}                                                                   \
-	float tx = -0.0f, ty = -0.0f;                                               \
-	for (size_t j = n8; j < dim; j++) {                                         \
-		tx += x[j] * y[j];                                                  \
-		ty += y[j] * y[j];                                                  \
-	}                                                                           \
-	ty = sqrtf(ty);                                                             \
-	yy = reduce16(b16) + reduce8(b8) + ty * ty;                                 \
-	xy = reduce16(a16) + reduce8(a8) + tx;                                      \
+__attribute__((optimize("fp-contract=off"))) static float cosine_f32_one(const float *x, float x_norm,
+									  const float *y, size_t dim)
+{
+	float xy, yy;
+	if (dim == 8) {
+		float p[8], q[8];
+		for (int i = 0; i < 8; i++) {
+			p[i] = x[i] * y[i];
+			q[i] = y[i] * y[i];
+		}
+		xy = reduce8(p);
+		yy = reduce8(q);
+	} else {
+		size_t full = dim / 16 * 16;
+		float a[16] = { 0 }, b[16] = { 0 };
+		for (size_t j = 0; j < full; j += 16)
+			for (int i = 0; i < 16; i++) {
+				a[i] = fmaf(x[j + i], y[j + i], a[i]);
+				b[i] = fmaf(y[j + i], y[j + i], b[i]);
+			}
+		xy = (full ? reduce16(a) : 0.0f) + tail_dot(x, y, full, dim);
+		yy = (full ? reduce16(b) : 0.0f) + tail_dot(y, y, full, dim);
+	}
 	return 1.0f - xy / x_norm / sqrtf(yy);
+}
+
+static void l2_batch_portable(const float *x, float x_norm, const float *v, size_t dim, size_t n,
+			      float *out)
+{
+	(void)x_norm;
+	for (size_t i = 0; i < n; i++)
+		out[i] = l2_f32_portable(x, v + i * dim, dim);
+}
+
+static void dot_batch_portable(const float *x, float x_norm, const float *v, size_t dim, size_t n,
+			       float *out)
+{
+	(void)x_norm;
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - dot_f32_portable(x, v + i * dim, dim);
+}
+
+static void cosine_batch_portable(const float *x, float x_norm, const float *v, size_t dim,
+				  size_t n, float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = cosine_f32_one(x, x_norm, v + i * dim, dim);
+}
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define HAVE_FMA_VARIANT 1
-/* fp-contract=off: only the explicit fmaf calls may fuse, as in Lance */
-__attribute__((target("fma"), optimize("fp-contract=off"))) static float cosine_f32_fma(const float *restrict x, float x_norm,
-							     const float *restrict y, size_t dim)
+#include <immintrin.h>
+#define HAVE_AVX2_KERNELS 1
+#define AVX2 __attribute__((target("avx2,fma"), optimize("fp-contract=off")))
+
+/* reduce8 on a register: the permute / add / hadd sequence. */
+AVX2 static inline float hsum8(__m256 v)
 {
-	COSINE_F32_BODY(__builtin_fmaf)
+	__m256 s = _mm256_add_ps(v, _mm256_permute2f128_ps(v, v, 1));
+	s = _mm256_add_ps(s, _mm256_permute_ps(s, 14));
+	s = _mm256_hadd_ps(s, s);
+	return _mm256_cvtss_f32(s);
+}
+
+/* Two vectors at a time, so that the FMA chains of one hide the latency
+ * of the other's. */
+AVX2 static void l2_batch_avx2(const float *x, float x_norm, const float *v, size_t dim, size_t n,
+			       float *out)
+{
+	size_t full = dim / 16 * 16, i = 0;
+	(void)x_norm;
+	if (full == 0) {
+		for (; i < n; i++)
+			out[i] = tail_l2(x, v + i * dim, 0, dim);
+		return;
+	}
+	for (; i + 2 <= n; i += 2) {
+		const float *y0 = v + i * dim, *y1 = y0 + dim;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+		for (size_t j = 0; j < full; j += 16) {
+			__m256 q0 = _mm256_loadu_ps(x + j), q1 = _mm256_loadu_ps(x + j + 8);
+			__m256 d0 = _mm256_sub_ps(q0, _mm256_loadu_ps(y0 + j));
+			__m256 d1 = _mm256_sub_ps(q1, _mm256_loadu_ps(y0 + j + 8));
+			__m256 e0 = _mm256_sub_ps(q0, _mm256_loadu_ps(y1 + j));
+			__m256 e1 = _mm256_sub_ps(q1, _mm256_loadu_ps(y1 + j + 8));
+			a0 = _mm256_fmadd_ps(d0, d0, a0);
+			a1 = _mm256_fmadd_ps(d1, d1, a1);
+			b0 = _mm256_fmadd_ps(e0, e0, b0);
+			b1 = _mm256_fmadd_ps(e1, e1, b1);
+		}
+		out[i] = hsum8(_mm256_add_ps(a0, a1));
+		out[i + 1] = hsum8(_mm256_add_ps(b0, b1));
+		if (full < dim) {
+			out[i] += tail_l2(x, y0, full, dim);
+			out[i + 1] += tail_l2(x, y1, full, dim);
+		}
+	}
+	for (; i < n; i++) {
+		const float *y = v + i * dim;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0;
+		for (size_t j = 0; j < full; j += 16) {
+			__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(y + j));
+			__m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + j + 8), _mm256_loadu_ps(y + j + 8));
+			a0 = _mm256_fmadd_ps(d0, d0, a0);
+			a1 = _mm256_fmadd_ps(d1, d1, a1);
+		}
+		out[i] = hsum8(_mm256_add_ps(a0, a1)) + tail_l2(x, y, full, dim);
+	}
+}
+
+AVX2 static void dot_batch_avx2(const float *x, float x_norm, const float *v, size_t dim, size_t n,
+				float *out)
+{
+	size_t full = dim / 16 * 16, i = 0;
+	(void)x_norm;
+	if (full == 0) {
+		for (; i < n; i++)
+			out[i] = 1.0f - tail_dot(x, v + i * dim, 0, dim);
+		return;
+	}
+	for (; i + 2 <= n; i += 2) {
+		const float *y0 = v + i * dim, *y1 = y0 + dim;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+		for (size_t j = 0; j < full; j += 16) {
+			__m256 q0 = _mm256_loadu_ps(x + j), q1 = _mm256_loadu_ps(x + j + 8);
+			a0 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(y0 + j), a0);
+			a1 = _mm256_fmadd_ps(q1, _mm256_loadu_ps(y0 + j + 8), a1);
+			b0 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(y1 + j), b0);
+			b1 = _mm256_fmadd_ps(q1, _mm256_loadu_ps(y1 + j + 8), b1);
+		}
+		float s0 = hsum8(_mm256_add_ps(a0, a1)), s1 = hsum8(_mm256_add_ps(b0, b1));
+		if (full < dim) {
+			s0 += tail_dot(x, y0, full, dim);
+			s1 += tail_dot(x, y1, full, dim);
+		}
+		out[i] = 1.0f - s0;
+		out[i + 1] = 1.0f - s1;
+	}
+	for (; i < n; i++) {
+		const float *y = v + i * dim;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0;
+		for (size_t j = 0; j < full; j += 16) {
+			a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(y + j), a0);
+			a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + j + 8), _mm256_loadu_ps(y + j + 8), a1);
+		}
+		out[i] = 1.0f - (hsum8(_mm256_add_ps(a0, a1)) + tail_dot(x, y, full, dim));
+	}
+}
+
+AVX2 static void cosine_batch_avx2(const float *x, float x_norm, const float *v, size_t dim,
+				   size_t n, float *out)
+{
+	size_t full = dim / 16 * 16;
+	if (dim == 8 || full == 0) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = cosine_f32_one(x, x_norm, v + i * dim, dim);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const float *y = v + i * dim;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+		for (size_t j = 0; j < full; j += 16) {
+			__m256 y0 = _mm256_loadu_ps(y + j), y1 = _mm256_loadu_ps(y + j + 8);
+			a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + j), y0, a0);
+			a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + j + 8), y1, a1);
+			b0 = _mm256_fmadd_ps(y0, y0, b0);
+			b1 = _mm256_fmadd_ps(y1, y1, b1);
+		}
+		float xy = hsum8(_mm256_add_ps(a0, a1)) + tail_dot(x, y, full, dim);
+		float yy = hsum8(_mm256_add_ps(b0, b1)) + tail_dot(y, y, full, dim);
+		out[i] = 1.0f - xy / x_norm / sqrtf(yy);
+	}
 }
 #endif
 
-static float cosine_f32_portable(const float *restrict x, float x_norm, const float *restrict y,
-				 size_t dim)
-{
-	COSINE_F32_BODY(fmaf)
-}
+static dist_f32_fn f32_kernels[3];
+static pthread_once_t f32_once = PTHREAD_ONCE_INIT;
 
-static float (*cosine_f32)(const float *restrict, float, const float *restrict, size_t);
-static pthread_once_t cosine_once = PTHREAD_ONCE_INIT;
-
-static void cosine_pick(void)
+static void f32_pick(void)
 {
-	cosine_f32 = cosine_f32_portable;
-#ifdef HAVE_FMA_VARIANT
+	f32_kernels[LFS_METRIC_L2] = l2_batch_portable;
+	f32_kernels[LFS_METRIC_COSINE] = cosine_batch_portable;
+	f32_kernels[LFS_METRIC_DOT] = dot_batch_portable;
+#ifdef HAVE_AVX2_KERNELS
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("fma"))
-		cosine_f32 = cosine_f32_fma;
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+	    !getenv("LANCEFS_PORTABLE_KERNELS")) {
+		f32_kernels[LFS_METRIC_L2] = l2_batch_avx2;
+		f32_kernels[LFS_METRIC_COSINE] = cosine_batch_avx2;
+		f32_kernels[LFS_METRIC_DOT] = dot_batch_avx2;
+	}
 #endif
+}
+
+/* |x| of the query, the cosine way (16 FMA lanes, then the tail). */
+static float norm_f32(const float *x, size_t dim)
+{
+	return sqrtf(dot_f32_portable(x, x, dim));
 }
 
 /* ------------------------------------------------------------- float64 */
@@ -365,7 +517,7 @@ int lfs_qvec_init(lfs_qvec *q, enum lfs_elem elem, enum lfs_metric metric, const
 {
 	memset(q, 0, sizeof(*q));
 	pthread_once(&f16_once, f16_table_build);
-	pthread_once(&cosine_once, cosine_pick);
+	pthread_once(&f32_once, f32_pick);
 	if (!f16_table || dim == 0)
 		return -ENOMEM;
 	q->elem = elem;
@@ -416,22 +568,7 @@ void lfs_qvec_free(lfs_qvec *q)
 
 static void distances_f32(const lfs_qvec *q, const float *v, size_t n, float *out)
 {
-	const float *x = q->data;
-	size_t dim = q->dim;
-	switch (q->metric) {
-	case LFS_METRIC_L2:
-		for (size_t i = 0; i < n; i++)
-			out[i] = l2_f32(x, v + i * dim, dim);
-		break;
-	case LFS_METRIC_DOT:
-		for (size_t i = 0; i < n; i++)
-			out[i] = 1.0f - dot_f32(x, v + i * dim, dim);
-		break;
-	case LFS_METRIC_COSINE:
-		for (size_t i = 0; i < n; i++)
-			out[i] = cosine_f32(x, q->norm, v + i * dim, dim);
-		break;
-	}
+	f32_kernels[q->metric](q->data, q->norm, v, q->dim, n, out);
 }
 
 static void distances_f64(const lfs_qvec *q, const double *v, size_t n, float *out)
@@ -449,7 +586,7 @@ static void distances_f64(const lfs_qvec *q, const double *v, size_t n, float *o
 			break;
 		case LFS_METRIC_COSINE: {
 			float yy = (float)dot_f64(y, y, dim), xy = (float)dot_f64(x, y, dim);
-			out[i] = 1.0f - xy / (q->norm * sqrtf(yy));
+			out[i] = 1.0f - xy / q->norm / sqrtf(yy);
 			break;
 		}
 		}
