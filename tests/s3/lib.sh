@@ -7,9 +7,10 @@
 #                                 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
 #   s3_upload_dir DIR BUCKET PREFIX   upload a directory with signed PUTs
 #   s3_stop                       stop the server and remove its directory
-#   proxy_start [ARGS...]         start tests/s3/faultproxy.mjs in front of the server
+#   proxy_start [MODES] [ARGS...] start tests/s3/faultproxy.mjs in front of the server
 #                                 (ARGS as faultproxy.mjs takes them, e.g.
-#                                 --modes 503,drop --every 3); sets PROXY_ENDPOINT, PROXY_PID
+#                                 "503,drop --every 2"; MODES alone spoils every
+#                                 3rd request); sets PROXY_ENDPOINT, PROXY_PID
 #   proxy_stop                    stop the proxy; its log is $S3_WORK/proxy.log
 #   proxy_faults                  how many faults the last proxy injected
 #   s3_cleanup                    proxy_stop and s3_stop: use it in a trap
@@ -111,8 +112,17 @@ s3_stop() {
 	S3_WORK=
 }
 
-proxy_start() { # faultproxy.mjs arguments
+proxy_start() { # [MODES] [faultproxy.mjs arguments]
 	proxy_stop
+	# "proxy_start 503,drop --every 2": a first word without "--" names the modes
+	if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+		local modes=$1
+		shift
+		case " $* " in
+		*" --every "* | *" --rate "*) set -- --modes "$modes" "$@" ;;
+		*) set -- --modes "$modes" --every 3 "$@" ;;
+		esac
+	fi
 	rm -f "$S3_WORK/proxy.port"
 	FAULT_TIMEOUT_S="$S3_TIMEOUT_S" node "$S3_TESTS_DIR/faultproxy.mjs" \
 		--upstream "$S3_ENDPOINT" --port-file "$S3_WORK/proxy.port" "$@" \

@@ -12,6 +12,8 @@ BUCKET=lancefs-test
 PREFIX=ds/sample.lance
 URI="s3://$BUCKET/$PREFIX"
 
+# should this script die without its trap, the servers go by themselves
+export S3_TIMEOUT_S=${S3_TIMEOUT_S:-900}
 . "$top_srcdir/tests/s3/lib.sh" || { echo "Bail out! cannot read tests/s3/lib.sh"; exit 1; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/lancefs-s3test.XXXXXX") || exit 1
@@ -207,7 +209,7 @@ proxy_stop
 ok $? "stalled answers (before headers and mid-body) time out and are retried"
 [ $rc -eq 0 ] || echo "$out" | head -10 | diag
 
-proxy_start --every 1 --modes 503
+proxy_start 503 --every 1
 S3_CLIENT_ATTEMPTS=3 client "$PROXY_ENDPOINT" read "$URI" latest.json 0 5
 proxy_stop
 [ $rc -eq 4 ] && grep -q 'GET failed after 3 attempts: HTTP 503 SlowDown: Please reduce your request rate' <<<"$out" &&
