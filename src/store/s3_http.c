@@ -231,7 +231,8 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userp)
 		copy_header_value(rs->etag, sizeof(rs->etag), v, vl);
 	} else if (IS("last-modified")) {
 		time_t t = curl_getdate(value, NULL);
-		rs->mtime_ns = t > 0 ? (int64_t)t * 1000000000ll : 0;
+		/* 0 ("unknown") for no date or one past what ns since 1970 can hold */
+		rs->mtime_ns = t > 0 && (int64_t)t < INT64_MAX / 1000000000ll ? (int64_t)t * 1000000000ll : 0;
 	} else if (IS("x-amz-bucket-region")) {
 		copy_header_value(rs->bucket_region, sizeof(rs->bucket_region), value, strlen(value));
 	}

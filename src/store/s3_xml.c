@@ -279,7 +279,13 @@ int64_t s3_parse_iso8601(const char *s)
 	}
 	if (*rest != 'Z' && *rest != 0 && strcmp(rest, "+00:00") != 0)
 		return -1;
-	return (int64_t)timegm(&tm) * 1000000000ll + ns;
+	{
+		time_t t = timegm(&tm);
+		/* outside 1970..2262 it does not fit in ns since the epoch */
+		if (t < 0 || (int64_t)t > INT64_MAX / 1000000000ll - 1)
+			return -1;
+		return (int64_t)t * 1000000000ll + ns;
+	}
 }
 
 typedef struct list_ctx {

@@ -704,6 +704,8 @@ static void test_xml(void)
 
 	ok(s3_parse_iso8601("1970-01-01T00:00:01.5Z") == 1500000000ll, "ISO 8601 with fraction");
 	ok(s3_parse_iso8601("yesterday") == -1, "ISO 8601 garbage");
+	ok(s3_parse_iso8601("9999-12-31T23:59:59Z") == -1 && s3_parse_iso8601("0001-01-01T00:00:00Z") == -1,
+	   "ISO 8601 times that do not fit in ns since 1970 are unknown, not overflowed");
 }
 
 int main(void)
