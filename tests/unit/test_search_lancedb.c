@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 		const json_t *want = json_object_get(c, "rows"), *keys = json_object_get(c, "keys");
 		lfs_buf out;
 		lfs_err err = { "" };
-		char msg[300];
+		char msg[700];
 		const char *why = NULL;
 		size_t lines = 0;
 
