@@ -211,9 +211,10 @@ static int cmd_mount(int argc, char **argv)
 		fargv[fargc++] = "-d";
 	if (cli.single)
 		fargv[fargc++] = "-s";
-	/* read-only always; the subtype names us in /proc/mounts */
+	/* everything but query/ refuses writes itself (EROFS), so the mount is
+	 * not "ro"; the subtype names us in /proc/mounts */
 	fargv[fargc++] = "-o";
-	fargv[fargc++] = "ro,default_permissions,subtype=lancefs,fsname=lancefs";
+	fargv[fargc++] = "default_permissions,subtype=lancefs,fsname=lancefs";
 	for (size_t i = 0; i < cli.n_fuse_opts && fargc < 62; i++) {
 		fargv[fargc++] = "-o";
 		fargv[fargc++] = cli.fuse_opts[i];

@@ -220,6 +220,12 @@ int lfs_parse_logical_type(const char *s, lfs_type *out)
 		}
 		return 0;
 	}
+	if (strcmp(s, "lance.bfloat16") == 0) {
+		/* bfloat16 vector items: two raw bytes each (Arrow has no bfloat16) */
+		out->id = LFS_T_FIXED_SIZE_BINARY;
+		out->byte_width = 2;
+		return 0;
+	}
 	if (strncmp(s, "fixed_size_binary:", 18) == 0) {
 		out->id = LFS_T_FIXED_SIZE_BINARY;
 		return parse_int_suffix(s + 18, &out->byte_width);

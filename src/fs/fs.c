@@ -9,6 +9,7 @@
 #define FUSE_USE_VERSION 35
 #include "fs/fs.h"
 #include "fs/fs_impl.h"
+#include "cache/cache.h"
 
 #include <errno.h>
 #include <fuse.h>
@@ -83,6 +84,7 @@ enum doc_kind { DOC_SCHEMA, DOC_MANIFEST, DOC_FRAGMENT, DOC_DELETIONS, DOC_INDEX
 
 struct node {
 	enum node_kind kind;
+	uint64_t pin;            /* the version root-scope paths resolve at (0: newest) */
 	struct table *t;
 	lfs_version *ver;        /* retained: for nodes inside a version */
 	int is_root_version;     /* the table root (latest), not versions/N */
@@ -572,21 +574,25 @@ static int parse_in_table(struct node *n, char **parts, int np)
 		n->kind = N_QUERY_DIR;
 		return 0;
 	}
-	maybe_refresh(t, 0);
-	rc = load_version(n, lfs_dataset_latest(t->ds));
+	if (n->pin == 0)
+		maybe_refresh(t, 0);
+	rc = load_version(n, n->pin ? n->pin : lfs_dataset_latest(t->ds));
 	if (rc)
 		return rc;
 	n->is_root_version = 1;
 	return parse_in_version(n, parts, np);
 }
 
-static int parse_path(const char *path, struct node *n)
+/* Parses a path from the mount's root.  pin, when not 0, is the version at
+ * which the root of the path's table resolves (see struct inode). */
+static int parse_path(const char *path, uint64_t pin, struct node *n)
 {
 	char buf[4096];
 	char *parts[MAX_PARTS];
 	int np, rc;
 
 	memset(n, 0, sizeof(*n));
+	n->pin = pin;
 	if (strlen(path) >= sizeof(buf))
 		return -ENAMETOOLONG;
 	strcpy(buf, path);
@@ -709,7 +715,11 @@ static int render_doc(struct node *n, lfs_buf *out)
 	return -EIO;
 }
 
-/* ------------------------------------------------------------ getattr */
+/* ------------------------------------------------------------ attributes */
+
+/* How long the kernel may trust what we tell it. */
+#define TTL_STABLE 60.0   /* immutable: pinned versions, versions/N */
+#define TTL_MOVING 1.0    /* names whose target follows the newest version */
 
 static void fill_dir(struct stat *st)
 {
@@ -732,23 +742,20 @@ static time_t node_mtime(const struct node *n)
 	return M.mount_time;
 }
 
-static int lfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+/* The attributes of a node; text views may render once to know their size. */
+static int node_attr(struct node *n, const char *path, struct stat *st)
 {
-	struct node n;
 	lfs_buf b;
-	int rc;
+	lfs_err err;
+	int rc = 0;
 
-	(void)fi;
 	memset(st, 0, sizeof(*st));
-	rc = parse_path(path, &n);
-	if (rc)
-		return rc;
 	st->st_uid = getuid();
 	st->st_gid = getgid();
-	switch (n.kind) {
+	switch (n->kind) {
 	case N_DOC:
 		lfs_buf_init(&b);
-		rc = render_doc(&n, &b);
+		rc = render_doc(n, &b);
 		if (!rc)
 			fill_file(st, b.len);
 		lfs_buf_free(&b);
@@ -756,8 +763,7 @@ static int lfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
 	case N_VIEW: {
 		lfs_view *v;
 		uint64_t size;
-		lfs_err err;
-		rc = node_view(&n, &v);
+		rc = node_view(n, &v);
 		if (!rc && (rc = lfs_view_size(v, &size, &err)) != 0) {
 			lfs_error("%s: %s", path, err.msg);
 			rc = rc == -ENOMEM ? rc : -EIO;
@@ -768,8 +774,7 @@ static int lfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
 	}
 	case N_RAW_FILE: {
 		lfs_object_info info;
-		lfs_err err;
-		rc = lfs_store_stat(M.opts.store, n.raw_key, &info, &err);
+		rc = lfs_store_stat(M.opts.store, n->raw_key, &info, &err);
 		if (rc == 0) {
 			fill_file(st, info.size);
 			st->st_mtim.tv_sec = info.mtime_ns / 1000000000;
@@ -786,92 +791,387 @@ static int lfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
 		if (!rc)
 			fill_file(st, b.len);
 		lfs_buf_free(&b);
-		st->st_mode = S_IFREG | 0444;
 		break;
 	case N_LINK:
 		st->st_mode = S_IFLNK | 0777;
 		st->st_nlink = 1;
-		st->st_size = (off_t)strlen(n.link);
-		break;
-	case N_QUERY_DIR:
-		fill_dir(st);
+		st->st_size = (off_t)strlen(n->link);
 		break;
 	default:
 		fill_dir(st);
 		break;
 	}
-	if (!rc && n.kind != N_RAW_FILE) {
-		st->st_mtim.tv_sec = node_mtime(&n);
+	if (!rc && n->kind != N_RAW_FILE) {
+		st->st_mtim.tv_sec = node_mtime(n);
 		st->st_ctim = st->st_mtim;
 		st->st_atim = st->st_mtim;
 	}
-	node_clear(&n);
 	return rc;
 }
 
-static int lfs_readlink(const char *path, char *buf, size_t size)
+/* Whether a node's attributes and contents never change. */
+static int node_is_stable(const struct node *n)
 {
-	struct node n;
-	int rc = parse_path(path, &n);
-	if (rc)
-		return rc;
-	if (n.kind != N_LINK) {
-		node_clear(&n);
-		return -EINVAL;
+	switch (n->kind) {
+	case N_DOC:
+	case N_VIEW:
+	case N_TABLE:
+	case N_DATA_DIR:
+	case N_FRAGMENTS:
+	case N_FRAGMENT:
+	case N_INDICES:
+		/* inside a version: immutable, unless it is a floating table root */
+		return n->ver && !(n->kind == N_TABLE && n->is_root_version && n->pin == 0);
+	default:
+		return 0;
 	}
-	snprintf(buf, size, "%s", n.link);
-	node_clear(&n);
-	return 0;
 }
 
-/* ------------------------------------------------------------ readdir */
+/* ------------------------------------------------------------ inodes
+ *
+ * An inode is a path plus the version its table's root resolved at when
+ * it was looked up ("pin").  When the dataset gains a version, looking up
+ * "data" at the root gives a new inode for the new version while open
+ * files keep theirs: so every inode is immutable, the kernel may cache its
+ * pages for as long as it likes, an open file never mixes two versions,
+ * and mmap works everywhere.  Table roots (and .lancefs, versions/, ...)
+ * are not pinned: they float with the newest version.
+ */
+struct inode {
+	fuse_ino_t ino;
+	uint64_t nlookup;
+	uint64_t pin;
+	char *path;
+	struct inode *next_by_ino, *next_by_key;
+};
 
-static int fill_views(const lfs_manifest *m, void *buf, fuse_fill_dir_t filler)
+#define INODE_BUCKETS 4096
+
+static struct {
+	pthread_mutex_t lock;
+	fuse_ino_t next_ino;
+	struct inode *by_ino[INODE_BUCKETS];
+	struct inode *by_key[INODE_BUCKETS];
+	struct inode root;
+} I = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t key_hash(const char *path, uint64_t pin)
+{
+	return (hash_str(path) ^ (pin * 0x9e3779b97f4a7c15ull)) % INODE_BUCKETS;
+}
+
+static void inodes_init(void)
+{
+	memset(&I.by_ino, 0, sizeof(I.by_ino));
+	memset(&I.by_key, 0, sizeof(I.by_key));
+	I.root.ino = FUSE_ROOT_ID;
+	I.root.path = "/";
+	I.next_ino = FUSE_ROOT_ID + 1;
+}
+
+/* The path and pin of an inode (copied, since the inode may be forgotten
+ * by another thread).  Returns -ESTALE for an unknown inode. */
+static int inode_get(fuse_ino_t ino, char **path, uint64_t *pin)
+{
+	if (ino == FUSE_ROOT_ID) {
+		*path = strdup("/");
+		*pin = 0;
+		return *path ? 0 : -ENOMEM;
+	}
+	pthread_mutex_lock(&I.lock);
+	struct inode *in = I.by_ino[ino % INODE_BUCKETS];
+	while (in && in->ino != ino)
+		in = in->next_by_ino;
+	if (in) {
+		*path = strdup(in->path);
+		*pin = in->pin;
+	}
+	pthread_mutex_unlock(&I.lock);
+	if (!in)
+		return -ESTALE;
+	return *path ? 0 : -ENOMEM;
+}
+
+/* Finds or makes the inode of (path, pin) and counts one more lookup. */
+static fuse_ino_t inode_ref(const char *path, uint64_t pin)
+{
+	uint64_t h = key_hash(path, pin);
+	struct inode *in;
+
+	pthread_mutex_lock(&I.lock);
+	for (in = I.by_key[h]; in; in = in->next_by_key)
+		if (in->pin == pin && strcmp(in->path, path) == 0)
+			break;
+	if (!in) {
+		in = calloc(1, sizeof(*in));
+		if (in && !(in->path = strdup(path))) {
+			free(in);
+			in = NULL;
+		}
+		if (!in) {
+			pthread_mutex_unlock(&I.lock);
+			return 0;
+		}
+		in->ino = I.next_ino++;
+		in->pin = pin;
+		in->next_by_key = I.by_key[h];
+		I.by_key[h] = in;
+		in->next_by_ino = I.by_ino[in->ino % INODE_BUCKETS];
+		I.by_ino[in->ino % INODE_BUCKETS] = in;
+	}
+	in->nlookup++;
+	fuse_ino_t ino = in->ino;
+	pthread_mutex_unlock(&I.lock);
+	return ino;
+}
+
+static void unlink_inode(struct inode *in)
+{
+	struct inode **p = &I.by_ino[in->ino % INODE_BUCKETS];
+	while (*p != in)
+		p = &(*p)->next_by_ino;
+	*p = in->next_by_ino;
+	p = &I.by_key[key_hash(in->path, in->pin)];
+	while (*p != in)
+		p = &(*p)->next_by_key;
+	*p = in->next_by_key;
+}
+
+static void inode_forget(fuse_ino_t ino, uint64_t n)
+{
+	if (ino == FUSE_ROOT_ID)
+		return;
+	pthread_mutex_lock(&I.lock);
+	struct inode *in = I.by_ino[ino % INODE_BUCKETS];
+	while (in && in->ino != ino)
+		in = in->next_by_ino;
+	if (in) {
+		in->nlookup = n >= in->nlookup ? 0 : in->nlookup - n;
+		if (in->nlookup == 0) {
+			unlink_inode(in);
+			free(in->path);
+			free(in);
+		}
+	}
+	pthread_mutex_unlock(&I.lock);
+}
+
+static void inodes_free(void)
+{
+	for (size_t b = 0; b < INODE_BUCKETS; b++) {
+		struct inode *in = I.by_ino[b];
+		while (in) {
+			struct inode *next = in->next_by_ino;
+			free(in->path);
+			free(in);
+			in = next;
+		}
+		I.by_ino[b] = I.by_key[b] = NULL;
+	}
+}
+
+/* Parses the node of an inode. */
+static int inode_node(fuse_ino_t ino, struct node *n, char **path)
+{
+	uint64_t pin;
+	int rc = inode_get(ino, path, &pin);
+	if (rc)
+		return rc;
+	rc = parse_path(*path, pin, n);
+	if (rc) {
+		free(*path);
+		*path = NULL;
+	}
+	return rc;
+}
+
+static char *child_path(const char *parent, const char *name)
+{
+	return lfs_strdup_printf("%s%s%s", parent, strcmp(parent, "/") == 0 ? "" : "/", name);
+}
+
+/* The pin a node's inode gets: its version when it lives in a table's
+ * root scope, but not the table root itself, which floats. */
+static uint64_t node_pin(const struct node *n)
+{
+	if (!n->is_root_version || !n->ver || n->kind == N_TABLE)
+		return 0;
+	return lfs_version_number(n->ver);
+}
+
+/* ------------------------------------------------------------ operations */
+
+static void lfs_ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* Large reads: fewer round trips for `cat` and numpy. */
+	if (conn->max_write < (1u << 20))
+		conn->max_write = 1u << 20;
+	conn->max_readahead = 1u << 20;
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA; /* inodes never change: keep pages */
+}
+
+static void lfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	struct node n;
+	char *ppath, *path;
+	uint64_t pin;
+	int rc;
+
+	rc = inode_get(parent, &ppath, &pin);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	path = child_path(ppath, name);
+	free(ppath);
+	if (!path) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	rc = parse_path(path, pin, &n);
+	if (rc == 0)
+		rc = node_attr(&n, path, &e.attr);
+	if (rc) {
+		free(path);
+		node_clear(&n);
+		if (rc == -ENOENT) {
+			/* a short negative entry: the name may appear with a new version */
+			e.ino = 0;
+			e.entry_timeout = TTL_MOVING;
+			fuse_reply_entry(req, &e);
+		} else {
+			fuse_reply_err(req, -rc);
+		}
+		return;
+	}
+	uint64_t child_pin = node_pin(&n);
+	int stable = node_is_stable(&n);
+	enum node_kind kind = n.kind;
+	/* versions/N itself may vanish when old versions are cleaned up */
+	int may_vanish = n.kind == N_TABLE && !n.is_root_version;
+	node_clear(&n);
+	e.ino = inode_ref(path, child_pin);
+	free(path);
+	if (e.ino == 0) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	e.attr.st_ino = e.ino;
+	e.attr_timeout = stable ? TTL_STABLE : kind == N_STATS ? 0 : TTL_MOVING;
+	/* A name under a floating directory (a table root) may lead to another
+	 * version's inode once the dataset moves on; names inside a pinned
+	 * directory or inside versions/N never change. */
+	e.entry_timeout = stable && !may_vanish && (pin != 0 || child_pin == 0) ? TTL_STABLE : TTL_MOVING;
+	fuse_reply_entry(req, &e);
+}
+
+static void lfs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	inode_forget(ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void lfs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		inode_forget(forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void lfs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node n;
+	struct stat st;
+	char *path;
+	int rc;
+
+	(void)fi;
+	rc = inode_node(ino, &n, &path);
+	if (rc == 0) {
+		rc = node_attr(&n, path, &st);
+		int stable = node_is_stable(&n);
+		enum node_kind kind = n.kind;
+		node_clear(&n);
+		free(path);
+		if (rc == 0) {
+			st.st_ino = ino;
+			fuse_reply_attr(req, &st, stable ? TTL_STABLE : kind == N_STATS ? 0 : TTL_MOVING);
+			return;
+		}
+	}
+	fuse_reply_err(req, -rc);
+}
+
+static void lfs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct node n;
+	char *path;
+	int rc = inode_node(ino, &n, &path);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	free(path);
+	if (n.kind != N_LINK)
+		fuse_reply_err(req, EINVAL);
+	else
+		fuse_reply_readlink(req, n.link);
+	node_clear(&n);
+}
+
+/* ------------------------------------------------------------ directories */
+
+/* A directory's listing, made at opendir and served from it. */
+struct dirlist {
+	lfs_buf names;   /* NUL-separated */
+	size_t count;
+};
+
+static int dl_add(struct dirlist *d, const char *name)
+{
+	if (!*name || strchr(name, '/'))
+		return 0; /* not representable as a file name */
+	d->count++;
+	return lfs_buf_append(&d->names, name, strlen(name) + 1);
+}
+
+static void dl_add_views(struct dirlist *d, const lfs_manifest *m)
 {
 	static const enum lfs_view_kind kinds[] = { LFS_VIEW_JSONL, LFS_VIEW_TXT, LFS_VIEW_NPY,
 						    LFS_VIEW_VALID_NPY, LFS_VIEW_BIN };
 	char name[1024];
 	for (size_t c = 0; c < m->schema.n_top; c++) {
 		const lfs_field *f = m->schema.top[c];
-		if (strchr(f->name, '/') || !*f->name)
-			continue; /* not representable as a file name */
 		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 			if (!lfs_view_applies(kinds[k], f))
 				continue;
 			snprintf(name, sizeof(name), "%s%s", f->name, lfs_view_suffix(kinds[k]));
-			filler(buf, name, NULL, 0, 0);
+			dl_add(d, name);
 		}
 	}
-	return 0;
 }
 
-static void fill_names(void *buf, fuse_fill_dir_t filler, const char *const *names)
+static void dl_add_names(struct dirlist *d, const char *const *names)
 {
 	for (; *names; names++)
-		filler(buf, *names, NULL, 0, 0);
+		dl_add(d, *names);
 }
 
-static int lfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
-		       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+static int list_node(struct node *n, struct dirlist *d)
 {
-	struct node n;
-	char name[64];
-	int rc;
+	char name[1100];
+	lfs_err err;
+	int rc = 0;
+	const lfs_manifest *m = n->ver ? lfs_version_manifest(n->ver) : NULL;
 
-	(void)off;
-	(void)fi;
-	(void)flags;
-	rc = parse_path(path, &n);
-	if (rc)
-		return rc;
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	const lfs_manifest *m = n.ver ? lfs_version_manifest(n.ver) : NULL;
-	switch (n.kind) {
+	switch (n->kind) {
 	case N_MOUNT_ROOT:
 		for (size_t i = 0; i < M.n_tables; i++)
-			filler(buf, M.tables[i].name, NULL, 0, 0);
-		filler(buf, ".lancefs", NULL, 0, 0);
+			dl_add(d, M.tables[i].name);
+		dl_add(d, ".lancefs");
 		break;
 	case N_TABLE: {
 		static const char *const version_names[] = { "schema.json", "manifest.json", "data",
@@ -880,112 +1180,179 @@ static int lfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
 		static const char *const root_names[] = { "versions", "tags", "branches", "raw",
 							   "query", NULL };
 		static const char *const branch_root_names[] = { "versions", "tags", "raw", NULL };
-		fill_names(buf, filler, version_names);
-		if (n.is_root_version)
-			fill_names(buf, filler, n.t->branch ? branch_root_names : root_names);
-		if (n.is_root_version && !M.opts.is_database)
-			filler(buf, ".lancefs", NULL, 0, 0);
+		dl_add_names(d, version_names);
+		if (n->is_root_version)
+			dl_add_names(d, n->t->branch ? branch_root_names : root_names);
+		if (n->is_root_version && !M.opts.is_database && !n->t->branch)
+			dl_add(d, ".lancefs");
 		break;
 	}
 	case N_DATA_DIR:
-		fill_views(m, buf, filler);
-		if (n.scope == LFS_SCOPE_DELETED) {
-			filler(buf, "rows.jsonl", NULL, 0, 0);
-			filler(buf, "rows.csv", NULL, 0, 0);
+		dl_add_views(d, m);
+		if (n->scope == LFS_SCOPE_DELETED) {
+			dl_add(d, "rows.jsonl");
+			dl_add(d, "rows.csv");
 		}
 		break;
 	case N_FRAGMENTS:
 		for (size_t i = 0; i < m->n_fragments; i++) {
 			snprintf(name, sizeof(name), "%" PRIu64, m->fragments[i].id);
-			filler(buf, name, NULL, 0, 0);
+			dl_add(d, name);
 		}
 		break;
 	case N_FRAGMENT: {
 		static const char *const names[] = { "fragment.json", "deletions.txt", "data",
 						     "rows.jsonl", "rows.csv", "deleted", NULL };
-		fill_names(buf, filler, names);
+		dl_add_names(d, names);
 		break;
 	}
 	case N_VERSIONS: {
 		uint64_t *versions;
 		size_t nv;
-		if (lfs_dataset_versions(n.t->ds, &versions, &nv) == 0) {
+		if (lfs_dataset_versions(n->t->ds, &versions, &nv) == 0) {
 			for (size_t i = 0; i < nv; i++) {
 				snprintf(name, sizeof(name), "%" PRIu64, versions[i]);
-				filler(buf, name, NULL, 0, 0);
+				dl_add(d, name);
 			}
 			free(versions);
 		}
-		filler(buf, "latest", NULL, 0, 0);
+		dl_add(d, "latest");
 		break;
 	}
 	case N_TAGS: {
 		lfs_tag *tags;
 		size_t nt;
-		lfs_err err;
-		if (lfs_dataset_tags(tag_table(n.t)->ds, &tags, &nt, &err) == 0) {
+		if (lfs_dataset_tags(tag_table(n->t)->ds, &tags, &nt, &err) == 0) {
 			for (size_t i = 0; i < nt; i++)
-				if (tag_visible(n.t, &tags[i]))
-					filler(buf, tags[i].name, NULL, 0, 0);
+				if (tag_visible(n->t, &tags[i]))
+					dl_add(d, tags[i].name);
 			lfs_tags_free(tags, nt);
 		} else {
-			lfs_error("%s: tags: %s", n.t->root, err.msg);
+			lfs_error("%s: tags: %s", n->t->root, err.msg);
+			rc = -EIO;
+		}
+		break;
+	}
+	case N_BRANCHES: {
+		char **names;
+		size_t nn;
+		if (lfs_dataset_branches(n->t->ds, &names, &nn, &err) == 0) {
+			for (size_t i = 0; i < nn; i++) {
+				dl_add(d, names[i]);
+				free(names[i]);
+			}
+			free(names);
+		} else {
+			lfs_error("%s: branches: %s", n->t->root, err.msg);
 			rc = -EIO;
 		}
 		break;
 	}
 	case N_INDICES:
 		for (size_t i = 0; i < m->n_indices; i++) {
-			char iname[1024];
-			snprintf(iname, sizeof(iname), "%s.json", m->indices[i].name);
-			filler(buf, iname, NULL, 0, 0);
+			snprintf(name, sizeof(name), "%s.json", m->indices[i].name);
+			dl_add(d, name);
 		}
 		break;
 	case N_RAW_DIR: {
 		lfs_store_entry *entries;
 		size_t ne;
-		lfs_err err;
-		rc = lfs_store_list(M.opts.store, n.raw_key, &entries, &ne, &err);
+		rc = lfs_store_list(M.opts.store, n->raw_key, &entries, &ne, &err);
 		if (rc) {
-			lfs_error("raw/%s: %s", n.raw_key, err.msg);
+			lfs_error("raw/%s: %s", n->raw_key, err.msg);
 			rc = -EIO;
 			break;
 		}
 		for (size_t i = 0; i < ne; i++)
-			filler(buf, entries[i].name, NULL, 0, 0);
+			dl_add(d, entries[i].name);
 		lfs_store_entries_free(entries, ne);
 		break;
 	}
 	case N_DOT_DIR:
-		filler(buf, "stats", NULL, 0, 0);
+		dl_add(d, "stats");
 		break;
-	case N_BRANCHES: {
-		char **names;
-		size_t nn;
-		lfs_err err;
-		if (lfs_dataset_branches(n.t->ds, &names, &nn, &err) == 0) {
-			for (size_t i = 0; i < nn; i++) {
-				if (!strchr(names[i], '/'))
-					filler(buf, names[i], NULL, 0, 0);
-				free(names[i]);
-			}
-			free(names);
-		} else {
-			lfs_error("%s: branches: %s", n.t->root, err.msg);
-			rc = -EIO;
-		}
-		break;
-	}
 	case N_QUERY_DIR:
 		break;
 	default:
 		rc = -ENOTDIR;
 	}
-	node_clear(&n);
 	return rc;
 }
 
-/* ------------------------------------------------------------ open/read */
+static void lfs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node n;
+	char *path;
+	struct dirlist *d;
+	int rc = inode_node(ino, &n, &path);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	free(path);
+	d = calloc(1, sizeof(*d));
+	rc = d ? 0 : -ENOMEM;
+	if (!rc) {
+		lfs_buf_init(&d->names);
+		dl_add(d, ".");
+		dl_add(d, "..");
+		rc = list_node(&n, d);
+	}
+	node_clear(&n);
+	if (rc) {
+		if (d)
+			lfs_buf_free(&d->names);
+		free(d);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->cache_readdir = 0;
+	fuse_reply_open(req, fi);
+}
+
+static void lfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	struct dirlist *d = (struct dirlist *)(uintptr_t)fi->fh;
+	char *buf = malloc(size ? size : 1);
+	size_t used = 0;
+	struct stat st = { .st_mode = S_IFDIR };
+	(void)ino;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	/* entry k is at offset k + 1 */
+	const char *name = d->names.data ? (const char *)d->names.data : "";
+	for (off_t k = 0; k < (off_t)d->count; k++) {
+		size_t len = strlen(name);
+		if (k >= off) {
+			/* readdir(3) skips entries whose inode number is 0; the real
+			 * number comes with lookup */
+			st.st_ino = (ino_t)(k + 2);
+			size_t need = fuse_add_direntry(req, buf + used, size - used, name, &st, k + 1);
+			if (need > size - used)
+				break;
+			used += need;
+		}
+		name += len + 1;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void lfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirlist *d = (struct dirlist *)(uintptr_t)fi->fh;
+	(void)ino;
+	lfs_buf_free(&d->names);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+/* ------------------------------------------------------------ files */
 
 /* What an open file reads from. */
 struct handle {
@@ -995,30 +1362,40 @@ struct handle {
 	uint8_t *bytes;       /* documents and stats: rendered at open */
 	size_t len;
 	char *raw_key;
+	char *path;           /* for log lines */
 };
 
-static int lfs_open(const char *path, struct fuse_file_info *fi)
+static void lfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct node n;
 	struct handle *h;
+	char *path;
 	lfs_buf b;
 	int rc;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY)
-		return -EROFS;
-	rc = parse_path(path, &n);
-	if (rc)
-		return rc;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	rc = inode_node(ino, &n, &path);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		node_clear(&n);
-		return -ENOMEM;
+		free(path);
+		fuse_reply_err(req, ENOMEM);
+		return;
 	}
 	h->kind = n.kind;
+	h->path = path;
 	lfs_buf_init(&b);
 	switch (n.kind) {
 	case N_DOC:
 		rc = render_doc(&n, &b);
+		fi->keep_cache = 1;
 		break;
 	case N_STATS:
 		rc = lfs_stats_render(&b);
@@ -1026,22 +1403,20 @@ static int lfs_open(const char *path, struct fuse_file_info *fi)
 		break;
 	case N_VIEW:
 		rc = node_view(&n, &h->view);
+		fi->keep_cache = 1; /* an inode is one version: its bytes never change */
 		break;
 	case N_RAW_FILE:
 		h->raw_key = n.raw_key;
 		n.raw_key = NULL;
-		fi->keep_cache = 1; /* dataset files never change once written */
+		/* dataset files never change once written; the few that do
+		 * (the version hint, tags) are small: read them afresh */
+		fi->keep_cache = lfs_cache_lance_immutable(h->raw_key, NULL);
+		break;
+	case N_LINK:
+		rc = -ELOOP;
 		break;
 	default:
 		rc = -EISDIR;
-	}
-	if (!rc && n.kind != N_RAW_FILE && n.kind != N_STATS) {
-		/* versions/N never change: the kernel may keep their pages.  Files
-		 * at the root follow the newest version, and an open one keeps
-		 * reading the version it was opened at, whose size may differ from
-		 * what a later stat says: bypass the page cache for those. */
-		fi->keep_cache = !n.is_root_version;
-		fi->direct_io = n.is_root_version;
 	}
 	if (!rc) {
 		h->bytes = lfs_buf_steal(&b, &h->len);
@@ -1050,116 +1425,128 @@ static int lfs_open(const char *path, struct fuse_file_info *fi)
 		fi->fh = (uint64_t)(uintptr_t)h;
 	} else {
 		lfs_buf_free(&b);
+		free(h->path);
 		free(h);
 	}
 	node_clear(&n);
-	return rc;
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_open(req, fi);
 }
 
-static int lfs_read(const char *path, char *buf, size_t size, off_t off,
-		    struct fuse_file_info *fi)
+static void lfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	size_t got = 0;
 	lfs_err err;
 	int rc = 0;
+	(void)ino;
 
-	if (off < 0)
-		return -EINVAL;
-	switch (h->kind) {
-	case N_DOC:
-	case N_STATS:
-		if ((uint64_t)off < h->len) {
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (h->kind == N_DOC || h->kind == N_STATS) {
+		if ((uint64_t)off < h->len)
 			got = h->len - (size_t)off < size ? h->len - (size_t)off : size;
-			memcpy(buf, h->bytes + off, got);
-		}
-		break;
-	case N_VIEW:
+		lfs_stat_add(fuse_reads, 1);
+		lfs_stat_add(fuse_read_bytes, got);
+		fuse_reply_buf(req, got ? (const char *)h->bytes + off : NULL, got);
+		return;
+	}
+	char *buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (h->kind == N_VIEW)
 		rc = lfs_view_read(h->view, (uint64_t)off, size, buf, &got, &err);
-		break;
-	case N_RAW_FILE:
+	else
 		rc = lfs_store_read(M.opts.store, h->raw_key, (uint64_t)off, buf, size, &got, &err);
-		break;
-	default:
-		return -EIO;
-	}
 	if (rc) {
-		lfs_error("%s: read at %lld: %s", path, (long long)off, err.msg);
-		return rc == -ENOMEM ? rc : -EIO;
+		lfs_error("%s: read of %zu bytes at %lld: %s", h->path, size, (long long)off, err.msg);
+		fuse_reply_err(req, rc == -ENOMEM ? ENOMEM : EIO);
+	} else {
+		lfs_stat_add(fuse_reads, 1);
+		lfs_stat_add(fuse_read_bytes, got);
+		fuse_reply_buf(req, buf, got);
 	}
-	lfs_stat_add(fuse_reads, 1);
-	lfs_stat_add(fuse_read_bytes, got);
-	return (int)got;
+	free(buf);
 }
 
-static int lfs_release(const char *path, struct fuse_file_info *fi)
+static void lfs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-	(void)path;
+	(void)ino;
 	if (h->ver)
 		lfs_version_release(h->ver);
 	free(h->bytes);
 	free(h->raw_key);
+	free(h->path);
 	free(h);
-	return 0;
+	fuse_reply_err(req, 0);
+}
+
+static void lfs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st;
+	(void)ino;
+	memset(&st, 0, sizeof(st));
+	st.f_bsize = 4096;
+	st.f_frsize = 4096;
+	st.f_namemax = 255;
+	fuse_reply_statfs(req, &st);
 }
 
 /* ------------------------------------------------------------ read-only */
 
-static int erofs_mode(const char *p, mode_t m) { (void)p; (void)m; return -EROFS; }
-static int erofs_path(const char *p) { (void)p; return -EROFS; }
-static int erofs_two(const char *a, const char *b) { (void)a; (void)b; return -EROFS; }
-static int erofs_rename(const char *a, const char *b, unsigned int f) { (void)a; (void)b; (void)f; return -EROFS; }
-static int erofs_create(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return -EROFS; }
-static int erofs_truncate(const char *p, off_t o, struct fuse_file_info *fi) { (void)p; (void)o; (void)fi; return -EROFS; }
-static int erofs_chmod(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return -EROFS; }
-static int erofs_chown(const char *p, uid_t u, gid_t g, struct fuse_file_info *fi) { (void)p; (void)u; (void)g; (void)fi; return -EROFS; }
-static int erofs_utimens(const char *p, const struct timespec tv[2], struct fuse_file_info *fi) { (void)p; (void)tv; (void)fi; return -EROFS; }
-static int erofs_mknod(const char *p, mode_t m, dev_t d) { (void)p; (void)m; (void)d; return -EROFS; }
+static void erofs_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d)
+{ (void)p; (void)n; (void)m; (void)d; fuse_reply_err(req, EROFS); }
+static void erofs_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+{ (void)p; (void)n; (void)m; fuse_reply_err(req, EROFS); }
+static void erofs_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
+{ (void)p; (void)n; fuse_reply_err(req, EROFS); }
+static void erofs_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
+{ (void)l; (void)p; (void)n; fuse_reply_err(req, EROFS); }
+static void erofs_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
+			 const char *nn, unsigned int f)
+{ (void)p; (void)n; (void)np; (void)nn; (void)f; fuse_reply_err(req, EROFS); }
+static void erofs_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t p, const char *n)
+{ (void)i; (void)p; (void)n; fuse_reply_err(req, EROFS); }
+static void erofs_setattr(fuse_req_t req, fuse_ino_t i, struct stat *a, int s, struct fuse_file_info *fi)
+{ (void)i; (void)a; (void)s; (void)fi; fuse_reply_err(req, EROFS); }
+static void erofs_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi)
+{ (void)p; (void)n; (void)m; (void)fi; fuse_reply_err(req, EROFS); }
+static void erofs_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s, int f)
+{ (void)i; (void)n; (void)v; (void)s; (void)f; fuse_reply_err(req, EROFS); }
 
-static int lfs_statfs(const char *path, struct statvfs *st)
-{
-	(void)path;
-	memset(st, 0, sizeof(*st));
-	st->f_bsize = 4096;
-	st->f_frsize = 4096;
-	st->f_namemax = 255;
-	st->f_flag = ST_RDONLY;
-	return 0;
-}
-
-static void *lfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
-{
-	(void)conn;
-	cfg->entry_timeout = 1.0;
-	cfg->attr_timeout = 1.0;
-	cfg->negative_timeout = 1.0;
-	cfg->kernel_cache = 0;
-	cfg->nullpath_ok = 0; /* readdir parses its path */
-	return NULL;
-}
-
-static const struct fuse_operations lfs_ops = {
-	.init = lfs_init,
-	.getattr = lfs_getattr,
-	.readlink = lfs_readlink,
-	.readdir = lfs_readdir,
-	.open = lfs_open,
-	.read = lfs_read,
-	.release = lfs_release,
-	.statfs = lfs_statfs,
-	.mkdir = erofs_mode,
+static const struct fuse_lowlevel_ops lfs_ll_ops = {
+	.init = lfs_ll_init,
+	.lookup = lfs_ll_lookup,
+	.forget = lfs_ll_forget,
+	.forget_multi = lfs_ll_forget_multi,
+	.getattr = lfs_ll_getattr,
+	.readlink = lfs_ll_readlink,
+	.opendir = lfs_ll_opendir,
+	.readdir = lfs_ll_readdir,
+	.releasedir = lfs_ll_releasedir,
+	.open = lfs_ll_open,
+	.read = lfs_ll_read,
+	.release = lfs_ll_release,
+	.statfs = lfs_ll_statfs,
 	.mknod = erofs_mknod,
-	.unlink = erofs_path,
-	.rmdir = erofs_path,
-	.symlink = erofs_two,
-	.link = erofs_two,
+	.mkdir = erofs_mkdir,
+	.unlink = erofs_unlink,
+	.rmdir = erofs_unlink,
+	.symlink = erofs_symlink,
 	.rename = erofs_rename,
+	.link = erofs_link,
+	.setattr = erofs_setattr,
 	.create = erofs_create,
-	.truncate = erofs_truncate,
-	.chmod = erofs_chmod,
-	.chown = erofs_chown,
-	.utimens = erofs_utimens,
+	.setxattr = erofs_setxattr,
+	.removexattr = erofs_unlink,
 };
 
 /* ------------------------------------------------------------ start-up */
@@ -1253,7 +1640,7 @@ int lfs_fs_run(const lfs_mount_opts *opts, lfs_store_maker make_store, int argc,
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cmd;
 	struct fuse_loop_config loop = { .clone_fd = 0, .max_idle_threads = 16 };
-	struct fuse *fuse = NULL;
+	struct fuse_session *se = NULL;
 	lfs_store *served = NULL;
 	lfs_err err;
 	int rc, status = 1;
@@ -1262,6 +1649,7 @@ int lfs_fs_run(const lfs_mount_opts *opts, lfs_store_maker make_store, int argc,
 	M.opts = *opts;
 	M.mount_time = time(NULL);
 	pthread_mutex_init(&M.views_lock, NULL);
+	inodes_init();
 
 	if (fuse_parse_cmdline(&args, &cmd) != 0)
 		return 2;
@@ -1277,41 +1665,42 @@ int lfs_fs_run(const lfs_mount_opts *opts, lfs_store_maker make_store, int argc,
 	}
 	free_tables();
 
-	fuse = fuse_new(&args, &lfs_ops, sizeof(lfs_ops), NULL);
-	if (!fuse)
+	se = fuse_session_new(&args, &lfs_ll_ops, sizeof(lfs_ll_ops), NULL);
+	if (!se)
 		goto out_args;
-	if (fuse_mount(fuse, cmd.mountpoint) != 0)
-		goto out_fuse;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_session;
+	if (fuse_session_mount(se, cmd.mountpoint) != 0)
+		goto out_signals;
 	if (fuse_daemonize(cmd.foreground) != 0)
 		goto out_unmount;
 	if (!cmd.foreground)
 		lfs_log_use_syslog(1);
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
-		goto out_unmount;
 
 	rc = make_store ? make_store(opts->store, &served, &err) : 0;
 	if (rc) {
 		lfs_error("cannot set up the cache: %s", err.msg);
-		goto out_signals;
+		goto out_unmount;
 	}
 	M.opts.store = served ? served : opts->store;
 	rc = open_tables(&err);
 	if (rc) {
 		lfs_error("%s", err.msg);
-		goto out_signals;
+		goto out_unmount;
 	}
 	if (cmd.singlethread)
-		status = fuse_loop(fuse) == 0 ? 0 : 1;
+		status = fuse_session_loop(se) == 0 ? 0 : 1;
 	else
-		status = fuse_loop_mt(fuse, &loop) == 0 ? 0 : 1;
+		status = fuse_session_loop_mt(se, &loop) == 0 ? 0 : 1;
 	free_views();
 	free_tables();
-out_signals:
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
+	inodes_free();
 out_unmount:
-	fuse_unmount(fuse);
-out_fuse:
-	fuse_destroy(fuse);
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
 out_args:
 	free(cmd.mountpoint);
 	fuse_opt_free_args(&args);
