@@ -10,6 +10,7 @@
 #include "fs/fs.h"
 #include "fs/fs_impl.h"
 #include "cache/cache.h"
+#include "search/search.h"
 
 #include <errno.h>
 #include <fuse.h>
@@ -36,6 +37,7 @@ struct table {
 	pthread_mutex_t branch_lock;
 	struct table **branches; /* opened on first use, kept for the mount's life */
 	size_t n_branches;
+	lfs_qdir *queries;       /* query/ */
 };
 
 /* One cached view with the source it reads, keyed by the file it renders. */
@@ -78,6 +80,7 @@ enum node_kind {
 	N_RAW_FILE,       /* a dataset file, byte for byte */
 	N_STATS,          /* .lancefs/stats */
 	N_LINK,           /* versions/latest, versions/@TIME, tags/NAME */
+	N_QUERY_FILE,     /* query/NAME */
 };
 
 enum doc_kind { DOC_SCHEMA, DOC_MANIFEST, DOC_FRAGMENT, DOC_DELETIONS, DOC_INDEX };
@@ -96,6 +99,8 @@ struct node {
 	size_t col;
 	char *raw_key;           /* N_RAW_*: key in the store */
 	char link[64];
+	const char *qname;       /* N_QUERY_FILE: points into pathbuf */
+	char pathbuf[4096];      /* the parsed path, cut into parts */
 };
 
 static void node_clear(struct node *n)
@@ -103,7 +108,7 @@ static void node_clear(struct node *n)
 	if (n->ver)
 		lfs_version_release(n->ver);
 	free(n->raw_key);
-	memset(n, 0, sizeof(*n));
+	memset(n, 0, offsetof(struct node, pathbuf));
 }
 
 /* ------------------------------------------------------------ refresh */
@@ -381,7 +386,8 @@ static int init_table(struct table *t, const char *name, const char *root)
 	pthread_mutex_init(&t->branch_lock, NULL);
 	t->name = strdup(name);
 	t->root = strdup(root);
-	return t->name && t->root ? 0 : -ENOMEM;
+	t->queries = lfs_qdir_new();
+	return t->name && t->root && t->queries ? 0 : -ENOMEM;
 }
 
 static void fini_table(struct table *t)
@@ -391,6 +397,7 @@ static void fini_table(struct table *t)
 		free(t->branches[i]);
 	}
 	free(t->branches);
+	lfs_qdir_free(t->queries);
 	lfs_dataset_close(t->ds);
 	free(t->name);
 	free(t->root);
@@ -570,8 +577,15 @@ static int parse_in_table(struct node *n, char **parts, int np)
 		}
 		return -ENOENT;
 	}
-	if (np == 1 && strcmp(parts[0], "query") == 0) {
-		n->kind = N_QUERY_DIR;
+	if (np >= 1 && strcmp(parts[0], "query") == 0 && !t->branch) {
+		if (np == 1) {
+			n->kind = N_QUERY_DIR;
+			return 0;
+		}
+		if (np > 2)
+			return -ENOENT;
+		n->kind = N_QUERY_FILE;
+		n->qname = parts[1];
 		return 0;
 	}
 	if (n->pin == 0)
@@ -587,16 +601,15 @@ static int parse_in_table(struct node *n, char **parts, int np)
  * which the root of the path's table resolves (see struct inode). */
 static int parse_path(const char *path, uint64_t pin, struct node *n)
 {
-	char buf[4096];
 	char *parts[MAX_PARTS];
 	int np, rc;
 
-	memset(n, 0, sizeof(*n));
+	memset(n, 0, offsetof(struct node, pathbuf));
 	n->pin = pin;
-	if (strlen(path) >= sizeof(buf))
+	if (strlen(path) >= sizeof(n->pathbuf))
 		return -ENAMETOOLONG;
-	strcpy(buf, path);
-	np = split_path(buf, parts);
+	strcpy(n->pathbuf, path);
+	np = split_path(n->pathbuf, parts);
 	if (np < 0)
 		return np;
 	if (np >= 1 && strcmp(parts[0], ".lancefs") == 0) {
@@ -796,6 +809,21 @@ static int node_attr(struct node *n, const char *path, struct stat *st)
 		st->st_mode = S_IFLNK | 0777;
 		st->st_nlink = 1;
 		st->st_size = (off_t)strlen(n->link);
+		break;
+	case N_QUERY_FILE: {
+		lfs_qfile *q = lfs_qdir_get(n->t->queries, n->qname);
+		if (!q) {
+			rc = -ENOENT;
+			break;
+		}
+		fill_file(st, lfs_qfile_size(q));
+		st->st_mode = S_IFREG | 0644;
+		lfs_qfile_release(q);
+		break;
+	}
+	case N_QUERY_DIR:
+		fill_dir(st);
+		st->st_mode = S_IFDIR | 0755;
 		break;
 	default:
 		fill_dir(st);
@@ -1060,7 +1088,12 @@ static void lfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	e.attr.st_ino = e.ino;
-	e.attr_timeout = stable ? TTL_STABLE : kind == N_STATS ? 0 : TTL_MOVING;
+	e.attr_timeout = stable ? TTL_STABLE : kind == N_STATS || kind == N_QUERY_FILE ? 0 : TTL_MOVING;
+	if (kind == N_QUERY_FILE) {
+		e.entry_timeout = 0;
+		fuse_reply_entry(req, &e);
+		return;
+	}
 	/* A name under a floating directory (a table root) may lead to another
 	 * version's inode once the dataset moves on; names inside a pinned
 	 * directory or inside versions/N never change. */
@@ -1098,7 +1131,7 @@ static void lfs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 		free(path);
 		if (rc == 0) {
 			st.st_ino = ino;
-			fuse_reply_attr(req, &st, stable ? TTL_STABLE : kind == N_STATS ? 0 : TTL_MOVING);
+			fuse_reply_attr(req, &st, stable ? TTL_STABLE : kind == N_STATS || kind == N_QUERY_FILE ? 0 : TTL_MOVING);
 			return;
 		}
 	}
@@ -1271,8 +1304,18 @@ static int list_node(struct node *n, struct dirlist *d)
 	case N_DOT_DIR:
 		dl_add(d, "stats");
 		break;
-	case N_QUERY_DIR:
+	case N_QUERY_DIR: {
+		char **names;
+		size_t nn;
+		rc = lfs_qdir_list(n->t->queries, &names, &nn);
+		for (size_t i = 0; !rc && i < nn; i++) {
+			dl_add(d, names[i]);
+			free(names[i]);
+		}
+		if (!rc)
+			free(names);
 		break;
+	}
 	default:
 		rc = -ENOTDIR;
 	}
@@ -1363,7 +1406,75 @@ struct handle {
 	size_t len;
 	char *raw_key;
 	char *path;           /* for log lines */
+	lfs_qfile *qf;        /* query/ files */
+	struct table *t;      /* the table a query file runs on */
+	int writable;
 };
+
+/* Runs a query file's text on its table (see lfs_qfile_run). */
+static int run_query(void *ctx, const char *text, size_t len, lfs_buf *results, lfs_err *err)
+{
+	struct table *t = ctx;
+	lfs_query *q;
+	lfs_version *ver = NULL;
+	lfs_source *src = NULL;
+	uint64_t v;
+	int rc;
+
+	rc = lfs_query_parse(text, len, &q, err);
+	if (rc)
+		return rc;
+	const char *tag = lfs_query_tag(q);
+	if (lfs_query_version(q, &v) == 0) {
+		if (!lfs_dataset_has_version(t->ds, v))
+			maybe_refresh(t, 1);
+		if (!lfs_dataset_has_version(t->ds, v))
+			rc = lfs_fail(err, -EINVAL, "version %" PRIu64 " does not exist", v);
+	} else if (tag) {
+		lfs_tag *tags;
+		size_t nt;
+		rc = lfs_dataset_tags(t->ds, &tags, &nt, err);
+		if (!rc) {
+			rc = lfs_fail(err, -EINVAL, "tag \"%s\" does not exist", tag);
+			for (size_t i = 0; i < nt; i++) {
+				if (strcmp(tags[i].name, tag) != 0)
+					continue;
+				if (tags[i].branch)
+					rc = lfs_fail(err, -EINVAL, "tag \"%s\" is on branch %s; query files run on the main branch",
+						      tag, tags[i].branch);
+				else
+					rc = 0, v = tags[i].version;
+			}
+			lfs_tags_free(tags, nt);
+		}
+	} else {
+		maybe_refresh(t, 0);
+		v = lfs_dataset_latest(t->ds);
+	}
+	if (!rc)
+		rc = lfs_dataset_version(t->ds, v, &ver, err);
+	if (!rc)
+		rc = lfs_source_new(ver, LFS_SCOPE_TABLE, 0, &src, err);
+	if (!rc)
+		rc = lfs_query_run(q, lfs_source_rows(src), results, err);
+	lfs_source_free(src);
+	if (ver)
+		lfs_version_release(ver);
+	lfs_query_free(q);
+	return rc;
+}
+
+static void handle_free(struct handle *h)
+{
+	if (h->ver)
+		lfs_version_release(h->ver);
+	if (h->qf)
+		lfs_qfile_release(h->qf);
+	free(h->bytes);
+	free(h->raw_key);
+	free(h->path);
+	free(h);
+}
 
 static void lfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -1373,13 +1484,16 @@ static void lfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	lfs_buf b;
 	int rc;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
 	rc = inode_node(ino, &n, &path);
 	if (rc) {
 		fuse_reply_err(req, -rc);
+		return;
+	}
+	int writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+	if (writing && n.kind != N_QUERY_FILE) {
+		node_clear(&n);
+		free(path);
+		fuse_reply_err(req, EROFS);
 		return;
 	}
 	h = calloc(1, sizeof(*h));
@@ -1412,6 +1526,15 @@ static void lfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		 * (the version hint, tags) are small: read them afresh */
 		fi->keep_cache = lfs_cache_lance_immutable(h->raw_key, NULL);
 		break;
+	case N_QUERY_FILE:
+		h->qf = lfs_qdir_get(n.t->queries, n.qname);
+		h->t = n.t;
+		h->writable = writing;
+		rc = h->qf ? 0 : -ENOENT;
+		if (!rc && writing && (fi->flags & O_TRUNC))
+			rc = lfs_qfile_truncate(h->qf, 0);
+		fi->direct_io = 1; /* text, then results: never cache */
+		break;
 	case N_LINK:
 		rc = -ELOOP;
 		break;
@@ -1425,14 +1548,104 @@ static void lfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		fi->fh = (uint64_t)(uintptr_t)h;
 	} else {
 		lfs_buf_free(&b);
-		free(h->path);
-		free(h);
+		handle_free(h);
 	}
 	node_clear(&n);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_open(req, fi);
+}
+
+/* query/NAME: creating a file opens it for writing. */
+static void lfs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+			  struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	struct node n;
+	struct handle *h;
+	char *ppath, *path;
+	uint64_t pin;
+	int rc;
+
+	(void)mode;
+	rc = inode_get(parent, &ppath, &pin);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	path = child_path(ppath, name);
+	free(ppath);
+	if (!path) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = parse_path(path, pin, &n);
+	if (rc == -ENOENT || (rc == 0 && n.kind != N_QUERY_FILE))
+		rc = -EROFS; /* only query/ takes new files */
+	h = rc ? NULL : calloc(1, sizeof(*h));
+	if (!rc && !h)
+		rc = -ENOMEM;
+	if (!rc) {
+		h->kind = N_QUERY_FILE;
+		h->t = n.t;
+		h->writable = 1;
+		h->path = path;
+		path = NULL;
+		h->qf = lfs_qdir_create(n.t->queries, n.qname);
+		if (!h->qf)
+			rc = -ENOMEM;
+	}
+	memset(&e, 0, sizeof(e));
+	if (!rc)
+		rc = node_attr(&n, h->path, &e.attr);
+	if (!rc && !(e.ino = inode_ref(h->path, 0)))
+		rc = -ENOMEM;
+	node_clear(&n);
+	free(path);
+	if (rc) {
+		if (h)
+			handle_free(h);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	e.attr.st_ino = e.ino;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	fuse_reply_create(req, &e, fi);
+}
+
+static void lfs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+			 struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	(void)ino;
+	if (h->kind != N_QUERY_FILE || !h->writable || off < 0) {
+		fuse_reply_err(req, h->kind != N_QUERY_FILE ? EROFS : EBADF);
+		return;
+	}
+	int rc = lfs_qfile_write(h->qf, buf, size, (uint64_t)off);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_write(req, size);
+}
+
+/* close(): a query file written through this handle runs now, and close
+ * fails with EINVAL when the query is bad (its file then reads back the
+ * error). */
+static void lfs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	(void)ino;
+	if (h->kind != N_QUERY_FILE || !h->writable) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	int rc = lfs_qfile_run(h->qf, run_query, h->t);
+	if (rc && rc != -EINVAL)
+		lfs_warn("%s: the query failed: %d", h->path, rc);
+	fuse_reply_err(req, rc == 0 ? 0 : rc == -EINVAL ? EINVAL : rc == -ENOMEM ? ENOMEM : EIO);
 }
 
 static void lfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -1463,6 +1676,8 @@ static void lfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (h->kind == N_VIEW)
 		rc = lfs_view_read(h->view, (uint64_t)off, size, buf, &got, &err);
+	else if (h->kind == N_QUERY_FILE)
+		rc = lfs_qfile_read(h->qf, (uint64_t)off, size, buf, &got);
 	else
 		rc = lfs_store_read(M.opts.store, h->raw_key, (uint64_t)off, buf, size, &got, &err);
 	if (rc) {
@@ -1480,12 +1695,7 @@ static void lfs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	(void)ino;
-	if (h->ver)
-		lfs_version_release(h->ver);
-	free(h->bytes);
-	free(h->raw_key);
-	free(h->path);
-	free(h);
+	handle_free(h);
 	fuse_reply_err(req, 0);
 }
 
@@ -1508,6 +1718,64 @@ static void erofs_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
 { (void)p; (void)n; (void)m; fuse_reply_err(req, EROFS); }
 static void erofs_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 { (void)p; (void)n; fuse_reply_err(req, EROFS); }
+
+/* rm query/NAME; everything else is read-only */
+static void lfs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct node n;
+	char *ppath, *path;
+	uint64_t pin;
+	int rc = inode_get(parent, &ppath, &pin);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	path = child_path(ppath, name);
+	free(ppath);
+	rc = path ? parse_path(path, pin, &n) : -ENOMEM;
+	free(path);
+	if (rc == 0) {
+		rc = n.kind == N_QUERY_FILE ? lfs_qdir_unlink(n.t->queries, n.qname) : -EROFS;
+		node_clear(&n);
+	}
+	fuse_reply_err(req, -rc);
+}
+
+/* Only truncating a query file changes anything; other attributes are
+ * read-only. */
+static void lfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+			   struct fuse_file_info *fi)
+{
+	struct node n;
+	struct stat st;
+	char *path;
+	int rc = inode_node(ino, &n, &path);
+	(void)fi;
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (n.kind != N_QUERY_FILE || (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME |
+						   FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+						   FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME))) {
+		rc = -EROFS;
+	} else if (to_set & FUSE_SET_ATTR_SIZE) {
+		lfs_qfile *q = lfs_qdir_get(n.t->queries, n.qname);
+		rc = q ? lfs_qfile_truncate(q, (uint64_t)attr->st_size) : -ENOENT;
+		if (q)
+			lfs_qfile_release(q);
+	}
+	if (!rc)
+		rc = node_attr(&n, path, &st);
+	node_clear(&n);
+	free(path);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	st.st_ino = ino;
+	fuse_reply_attr(req, &st, 0);
+}
 static void erofs_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
 { (void)l; (void)p; (void)n; fuse_reply_err(req, EROFS); }
 static void erofs_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
@@ -1515,10 +1783,6 @@ static void erofs_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t
 { (void)p; (void)n; (void)np; (void)nn; (void)f; fuse_reply_err(req, EROFS); }
 static void erofs_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t p, const char *n)
 { (void)i; (void)p; (void)n; fuse_reply_err(req, EROFS); }
-static void erofs_setattr(fuse_req_t req, fuse_ino_t i, struct stat *a, int s, struct fuse_file_info *fi)
-{ (void)i; (void)a; (void)s; (void)fi; fuse_reply_err(req, EROFS); }
-static void erofs_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi)
-{ (void)p; (void)n; (void)m; (void)fi; fuse_reply_err(req, EROFS); }
 static void erofs_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s, int f)
 { (void)i; (void)n; (void)v; (void)s; (void)f; fuse_reply_err(req, EROFS); }
 
@@ -1538,13 +1802,15 @@ static const struct fuse_lowlevel_ops lfs_ll_ops = {
 	.statfs = lfs_ll_statfs,
 	.mknod = erofs_mknod,
 	.mkdir = erofs_mkdir,
-	.unlink = erofs_unlink,
+	.unlink = lfs_ll_unlink,
 	.rmdir = erofs_unlink,
 	.symlink = erofs_symlink,
 	.rename = erofs_rename,
 	.link = erofs_link,
-	.setattr = erofs_setattr,
-	.create = erofs_create,
+	.setattr = lfs_ll_setattr,
+	.create = lfs_ll_create,
+	.write = lfs_ll_write,
+	.flush = lfs_ll_flush,
 	.setxattr = erofs_setxattr,
 	.removexattr = erofs_unlink,
 };

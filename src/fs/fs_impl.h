@@ -32,4 +32,33 @@ void lfs_doc_time(int64_t seconds, int32_t nanos, char out[64]);
  * and offset, or a date alone) into ns since the epoch. */
 int lfs_parse_iso_time(const char *s, int64_t *seconds, int32_t *nanos);
 
+/* query/ files (query.c): what was written, and what reads back.  A
+ * directory of them per table; entries are reference-counted so that one
+ * removed while open stays readable through its open handles. */
+typedef struct lfs_qdir lfs_qdir;
+typedef struct lfs_qfile lfs_qfile;
+
+lfs_qdir *lfs_qdir_new(void);
+void lfs_qdir_free(lfs_qdir *d);
+/* Finds a file (a new reference) or NULL. */
+lfs_qfile *lfs_qdir_get(lfs_qdir *d, const char *name);
+/* Creates a file, or empties an existing one; returns a new reference. */
+lfs_qfile *lfs_qdir_create(lfs_qdir *d, const char *name);
+int lfs_qdir_unlink(lfs_qdir *d, const char *name);
+/* Names, sorted (caller frees each and the array). */
+int lfs_qdir_list(lfs_qdir *d, char ***names, size_t *n);
+
+void lfs_qfile_release(lfs_qfile *f);
+/* The size a stat shows: the results once run, else what was written. */
+uint64_t lfs_qfile_size(lfs_qfile *f);
+int lfs_qfile_truncate(lfs_qfile *f, uint64_t size);
+int lfs_qfile_write(lfs_qfile *f, const void *data, size_t len, uint64_t off);
+int lfs_qfile_read(lfs_qfile *f, uint64_t off, size_t len, void *buf, size_t *got);
+/* Runs what was written with run(ctx, text, len, results, err) unless it
+ * already ran since the last write; the results (or an error line) become
+ * the file's contents.  Returns run's result. */
+typedef int (*lfs_qfile_runner)(void *ctx, const char *text, size_t len, lfs_buf *results,
+				lfs_err *err);
+int lfs_qfile_run(lfs_qfile *f, lfs_qfile_runner run, void *ctx);
+
 #endif
