@@ -9,24 +9,28 @@
 //     --sha256           also print the SHA-256 of the column's values as raw
 //                        little-endian bytes (fixed-size lists of numbers, or numbers)
 //     --storage K=V      a storage option for lancedb.connect (repeatable), e.g. for S3
+//     --counter URL      a bench/s3count.mjs proxy: report the requests and bytes that
+//                        went through it during the open and during each read
 //
 // Prints one JSON object: open_s (connect + openTable), first_s (the first read),
 // warm_s (each later read, in this same process), first_cpu_s and warm_cpu_s (CPU
 // seconds of this process, all threads, for the same reads), rows, bytes (of the values
-// read), max_rss_kb (peak resident memory of this process) and sha256 when asked.
+// read), max_rss_kb (peak resident memory of this process), sha256 when asked, and with
+// --counter: open_io, first_io, warm_io ({requests, bytes} each).
 // Timings cover only the calls named; node's start-up and module loading are left out.
 import { execSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import { lancedb } from './lancedb.mjs';
+import { lancedb, lancedbVersion } from './lancedb.mjs';
 
 const args = process.argv.slice(2);
 const positional = [];
-const opts = { reps: 3, drop: false, sha: false, storage: {} };
+const opts = { reps: 3, drop: false, sha: false, storage: {}, counter: null };
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--reps') opts.reps = Number(args[++i]);
   else if (a === '--drop-caches') opts.drop = true;
   else if (a === '--sha256') opts.sha = true;
+  else if (a === '--counter') opts.counter = args[++i];
   else if (a === '--storage') {
     const kv = args[++i];
     const eq = kv.indexOf('=');
@@ -66,19 +70,33 @@ function columnBytes(table) {
   return n;
 }
 
+// The proxy's counters, to subtract: {requests, bytes}; null without --counter.
+async function io() {
+  if (!opts.counter) return null;
+  const r = await fetch(`${opts.counter}/__counts`);
+  const c = await r.json();
+  return { requests: c.requests, bytes: c.bytes };
+}
+const ioSince = (before, after) =>
+  before && { requests: after.requests - before.requests, bytes: after.bytes - before.bytes };
+
+let io0 = await io();
 let t = now();
 const db = await lancedb.connect(uri, Object.keys(opts.storage).length ? { storageOptions: opts.storage } : {});
 const tbl = await db.openTable(tableName);
 const openS = now() - t;
+const openIo = ioSince(io0, await io());
 
 if (opts.drop) execSync('sync; echo 3 > /proc/sys/vm/drop_caches', { shell: '/bin/sh' });
 
 const read = () => tbl.query().select([column]).toArrow();
+io0 = await io();
 let c = cpu();
 t = now();
 let result = await read();
 const firstS = now() - t;
 const firstCpuS = cpu() - c;
+const firstIo = ioSince(io0, await io());
 const rows = result.numRows;
 const bytes = columnBytes(result);
 let sha256 = null;
@@ -89,22 +107,25 @@ if (opts.sha) {
 }
 result = null;
 
-const warmS = [], warmCpuS = [];
+const warmS = [], warmCpuS = [], warmIo = [];
 for (let i = 0; i < opts.reps; i++) {
+  io0 = await io();
   c = cpu();
   t = now();
   result = await read();
   warmS.push(now() - t);
   warmCpuS.push(cpu() - c);
+  warmIo.push(ioSince(io0, await io()));
   if (result.numRows !== rows) throw new Error(`read ${i + 2} gave ${result.numRows} rows, the first ${rows}`);
   result = null;
 }
 
 const out = {
-  lancedb: (await import('./lancedb.mjs')).lancedbVersion,
+  lancedb: lancedbVersion,
   open_s: openS, first_s: firstS, warm_s: warmS, first_cpu_s: firstCpuS, warm_cpu_s: warmCpuS,
   rows, bytes,
   max_rss_kb: process.resourceUsage().maxRSS,
 };
 if (sha256) out.sha256 = sha256;
+if (opts.counter) Object.assign(out, { open_io: openIo, first_io: firstIo, warm_io: warmIo });
 console.log(JSON.stringify(out));

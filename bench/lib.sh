@@ -27,6 +27,7 @@ die() {
 _mounts=()  # mount points to unmount
 _pids=()    # processes to stop (daemons, servers)
 _tmpdirs=() # directories to remove
+_hooks=()   # commands to run after the unmounts (e.g. stopping a server)
 
 cleanup() {
 	local m p d
@@ -34,6 +35,9 @@ cleanup() {
 		if mountpoint -q "$m" 2>/dev/null; then
 			fusermount3 -u "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 		fi
+	done
+	for p in "${_hooks[@]+"${_hooks[@]}"}"; do
+		eval "$p" || true
 	done
 	for p in "${_pids[@]+"${_pids[@]}"}"; do
 		kill "$p" 2>/dev/null || true
@@ -61,6 +65,8 @@ scratch_dir() {
 # Remember a process to stop, or a mount point to unmount, at exit.
 track_pid() { _pids+=("$1"); }
 track_mount() { _mounts+=("$1"); }
+# Run a command at exit, after the unmounts.
+on_exit() { _hooks+=("$1"); }
 # Forget a process that has exited (and been waited for): its id may be reused.
 untrack_pid() {
 	local p keep=()
