@@ -101,7 +101,7 @@ int e20_array_kind(const uint8_t *enc, size_t len, uint32_t *kind, const uint8_t
 	lfs_pb_field f;
 	int rc, seen = 0;
 
-	lfs_pb_init(&pb, enc, len);
+	e20_pb_init(&pb, enc, len);
 	while ((rc = lfs_pb_next(&pb, &f)) > 0) {
 		if (f.wire != LFS_PB_LEN)
 			return -EIO;
@@ -121,7 +121,7 @@ static int pb_get_len(const uint8_t *msg, size_t len, uint32_t number, const uin
 	lfs_pb_field f;
 	int rc, found = 0;
 
-	lfs_pb_init(&pb, msg, len);
+	e20_pb_init(&pb, msg, len);
 	while ((rc = lfs_pb_next(&pb, &f)) > 0) {
 		if (f.number != number)
 			continue;
@@ -142,7 +142,7 @@ static int pb_get_u64(const uint8_t *msg, size_t len, uint32_t number, uint64_t 
 	int rc;
 
 	*out = 0;
-	lfs_pb_init(&pb, msg, len);
+	e20_pb_init(&pb, msg, len);
 	while ((rc = lfs_pb_next(&pb, &f)) > 0) {
 		if (f.number != number)
 			continue;
@@ -882,7 +882,7 @@ static int decode_packed(const e20_page *pg, const uint8_t *body, size_t len, co
 	if (!blob && (t->ints || t->type->id != LFS_T_STRUCT || !t->field))
 		return e20_fail(pg, err, -EIO, here(pg), "a packed struct encoding for a %s column",
 				t->ints ? "integer" : lfs_type_name(t->type->id));
-	lfs_pb_init(&pb, body, len);
+	e20_pb_init(&pb, body, len);
 	while ((rc = lfs_pb_next(&pb, &fld)) > 0)
 		n_inner += fld.number == 1;
 	if (rc < 0)

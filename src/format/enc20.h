@@ -27,6 +27,7 @@
 #include "column/column.h"
 #include "format/file2.h"
 #include "format/manifest.h"
+#include "format/pb.h"
 #include "util/util.h"
 
 /* ArrayEncoding oneof field numbers. */
@@ -39,6 +40,13 @@ enum e20_kind {
 
 /* The name of an ArrayEncoding kind, for messages. */
 const char *e20_kind_name(uint32_t kind);
+
+/* lfs_pb_init for a message that may be absent (NULL, 0): an empty one. */
+static inline void e20_pb_init(lfs_pb *pb, const uint8_t *msg, size_t len)
+{
+	static const uint8_t none[1];
+	lfs_pb_init(pb, msg ? msg : none, msg ? len : 0);
+}
 
 /* Reads the oneof of an ArrayEncoding message: its field number and body.
  * -EIO when the bytes are not one well-formed ArrayEncoding. */

@@ -82,7 +82,7 @@ static int field_column(lfs_f2_file *f, const lfs_field *field, uint32_t *col,
 {
 	if (lfs_f2_field_column(f, field->id, col))
 		return field_fail(f, field, err, -EIO, NO_OFFSET,
-				  "the file has no column for this field");
+				  "the manifest maps this field to no column of the file");
 	return lfs_f2_column_get(f, *col, c, err);
 }
 
@@ -201,7 +201,7 @@ static int build_list_table(void *vctx, void **state, lfs_err *err)
 			free(t);
 			return rc;
 		}
-		lfs_pb_init(&pb, body, body_len);
+		e20_pb_init(&pb, body, body_len);
 		while ((rc = lfs_pb_next(&pb, &fld)) > 0) {
 			if (fld.number == 1 && fld.wire == LFS_PB_LEN) {
 				lp->offsets_enc = fld.bytes;

@@ -565,7 +565,9 @@ static int get_dictionary(legacy_file *lf, const lfs_field *f, const lfs_column 
 	vtype.is_dictionary = 0;
 	pthread_mutex_lock(&lf->lock);
 	for (size_t i = 0; i < lf->n_dicts; i++) {
-		if (lf->dicts[i].field_id == f->id) {
+		/* the value type is part of the key: a damaged schema may give two
+		 * fields one id */
+		if (lf->dicts[i].field_id == f->id && lf->dicts[i].values.type.id == vtype.id) {
 			*out = &lf->dicts[i].values;
 			pthread_mutex_unlock(&lf->lock);
 			return 0;

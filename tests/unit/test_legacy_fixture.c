@@ -577,7 +577,8 @@ static int failure_ok(int rc, const lfs_err *err, const char *column, char *why,
 		snprintf(why, n, "message does not name column %.60s: %.300s", column, err->msg);
 		return 0;
 	}
-	if (rc == -EIO && !by_index && !strstr(err->msg, "offset")) {
+	/* damage the manifest describes has no offset in the data file */
+	if (rc == -EIO && !by_index && !strstr(err->msg, "offset") && !strstr(err->msg, "manifest")) {
 		snprintf(why, n, "message names no offset: %.300s", err->msg);
 		return 0;
 	}
