@@ -9,7 +9,10 @@
  * Comparisons follow LanceDB (DataFusion / Arrow): floats compare by IEEE
  * total order (NaN equals NaN and sorts above +Infinity; -0.0 sorts below
  * 0.0), strings byte by byte, FALSE below TRUE.  Integers compare exactly
- * with integers and with floats of any size.
+ * with integers, and with floats (an integer column against a fractional
+ * literal, which LanceDB refuses) by their mathematical values; a number
+ * literal against a float column was already cast to the column's type
+ * when the filter was bound.
  */
 #include "search/filter_ast.h"
 

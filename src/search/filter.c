@@ -1079,8 +1079,10 @@ static int time_literal_to_unit(binder *b, fnode *lit, int unit, const char *col
 	return 0;
 }
 
-/* Rounds a number literal to a float column's width, as SQL casts the
- * literal to the column's type before comparing. */
+/* Turns a number literal compared with a float column into that column's
+ * type, as DataFusion casts the literal before comparing: 0.1 against a
+ * float32 column is 0.1f, and 0 against any float column is +0.0, which in
+ * total order is above -0.0. */
 static void cast_to_float_width(fnode *lit, int width)
 {
 	double v = lit->kind == F_FLOAT ? lit->f : lit->is_unsigned ? (double)lit->u : (double)lit->i;

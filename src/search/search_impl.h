@@ -97,7 +97,8 @@ typedef struct lfs_bound_filter lfs_bound_filter;
 int lfs_filter_bind(const lfs_filter *f, const lfs_field *const *fields, size_t nfields,
 		    lfs_bound_filter **out, lfs_err *err);
 void lfs_bound_filter_free(lfs_bound_filter *b);
-/* The columns the filter reads (indices into fields, ascending). */
+/* The columns the filter reads (indices into fields, in order of first
+ * mention); lfs_filter_eval wants them in this order. */
 const size_t *lfs_bound_filter_columns(const lfs_bound_filter *b, size_t *n);
 
 /* Evaluates the filter on n rows.  cols[i] holds the rows of column
@@ -139,8 +140,9 @@ struct lfs_query {
 typedef struct lfs_like lfs_like;
 
 /* Compiles a LIKE pattern: % any run, _ one character (UTF-8), esc (or -1
- * for none) makes the next character literal.  -EINVAL when the pattern
- * ends in the escape character. */
+ * for none) makes the next character literal (an escape at the very end
+ * stands for itself).  fold_case: ILIKE, ASCII letters only.  0 or
+ * -ENOMEM. */
 int lfs_like_compile(const uint8_t *pat, size_t len, int esc, int fold_case, lfs_like **out);
 void lfs_like_free(lfs_like *l);
 int lfs_like_match(const lfs_like *l, const uint8_t *s, size_t len);
