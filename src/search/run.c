@@ -21,11 +21,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Bytes of vectors per kNN chunk, rows per scan chunk, and how far apart two
- * result rows may be to be read together. */
+/* Bytes of vectors per kNN chunk; rows per scan chunk (the first, the most)
+ * and the output a scan chunk aims at; how far apart two result rows of a
+ * search may be to be read together. */
 #define KNN_CHUNK_BYTES (4u << 20)
+#define SCAN_CHUNK_FIRST 256u
 #define SCAN_CHUNK_ROWS 8192u
-#define RESULT_WINDOW 2048u
+#define SCAN_CHUNK_BYTES (1u << 20)
+#define RESULT_WINDOW 64u
 
 static unsigned search_threads;
 
@@ -754,24 +757,25 @@ out:
 static int run_scan(const lfs_query *q, const lfs_row_source *src, const lfs_bound_filter *bf,
 		    const size_t *cols, const line_keys *keys, lfs_buf *out, lfs_err *err)
 {
-	chunks ch;
-	uint8_t *keep = NULL;
 	uint64_t skip = q->offset, left = q->has_limit ? q->limit : UINT64_MAX;
+	/* chunks start small and grow to about SCAN_CHUNK_BYTES of output, so
+	 * wide rows (blobs, long lists) are not read thousands at a time */
+	uint64_t per_chunk = SCAN_CHUNK_FIRST;
+	uint8_t *keep = lfs_xcalloc(SCAN_CHUNK_ROWS / 8 + 1, 1);
 	int rc = 0;
 
-	if (chunks_make(src, keys->n ? cols[0] : 0, SCAN_CHUNK_ROWS, &ch)) {
-		chunks_free(&ch);
+	if (!keep)
 		return lfs_fail(err, -ENOMEM, "out of memory");
-	}
-	keep = lfs_xcalloc(SCAN_CHUNK_ROWS / 8 + 1, 1);
-	if (!keep) {
-		chunks_free(&ch);
-		return lfs_fail(err, -ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < ch.n && left > 0 && !rc; i++) {
-		uint64_t row = ch.start[i], n = ch.count[i];
+	for (uint64_t row = 0; row < src->nrows && left > 0 && !rc;) {
+		uint64_t n = src->chunk_hint ? src->chunk_hint(src->ctx, keys->n ? cols[0] : 0, row) : 0;
+		if (n == 0 || n > per_chunk)
+			n = per_chunk;
+		if (n > src->nrows - row)
+			n = src->nrows - row;
+		uint64_t at = row;
+		row += n;
 		if (bf) {
-			int64_t pass = filter_chunk(bf, src, row, n, keep, err);
+			int64_t pass = filter_chunk(bf, src, at, n, keep, err);
 			if (pass < 0) {
 				rc = (int)pass;
 				break;
@@ -786,10 +790,19 @@ static int run_scan(const lfs_query *q, const lfs_row_source *src, const lfs_bou
 			skip -= n;
 			continue;
 		}
-		rc = scan_chunk_rows(src, cols, keys, row, n, bf ? keep : NULL, &skip, &left, out, err);
+		size_t len0 = out->len;
+		uint64_t left0 = left;
+		rc = scan_chunk_rows(src, cols, keys, at, n, bf ? keep : NULL, &skip, &left, out, err);
+		if (!rc && left0 > left) {
+			uint64_t per_row = (out->len - len0) / (left0 - left) + 1;
+			per_chunk = SCAN_CHUNK_BYTES / per_row;
+			if (per_chunk < SCAN_CHUNK_FIRST)
+				per_chunk = SCAN_CHUNK_FIRST;
+			if (per_chunk > SCAN_CHUNK_ROWS)
+				per_chunk = SCAN_CHUNK_ROWS;
+		}
 	}
 	free(keep);
-	chunks_free(&ch);
 	return rc;
 }
 
