@@ -418,6 +418,7 @@ static int knn_chunk(knn_worker *w, size_t ci, float *dist, uint8_t *keep, lfs_e
 	const lfs_row_source *src = j->src;
 	uint64_t row = j->ch.start[ci], n = j->ch.count[ci];
 	const lfs_field *f = src->fields[j->v.col];
+	uint8_t *copy = NULL;
 	lfs_column c;
 	int rc;
 
@@ -435,8 +436,21 @@ static int knn_chunk(knn_worker *w, size_t ci, float *dist, uint8_t *keep, lfs_e
 	const lfs_column *ch = &c.children[0];
 	if (!j->bf)
 		keep = NULL;
+	/* the kernels read elements as floats: a buffer a decoder handed out
+	 * at an odd address is copied first */
+	const uint8_t *vals = ch->values;
+	if ((uintptr_t)vals % j->v.width) {
+		size_t bytes = (size_t)ch->length * j->v.width;
+		copy = malloc(bytes ? bytes : 1);
+		if (!copy) {
+			rc = lfs_fail(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(copy, vals, bytes);
+		vals = copy;
+	}
 	if (!j->v.is_list) {
-		lfs_distances(&j->qv, ch->values, n, dist);
+		lfs_distances(&j->qv, vals, n, dist);
 	} else {
 		for (uint64_t r = 0; r < n; r++) {
 			uint64_t len = c.offsets[r + 1] - c.offsets[r];
@@ -450,11 +464,12 @@ static int knn_chunk(knn_worker *w, size_t ci, float *dist, uint8_t *keep, lfs_e
 					      j->qv.dim);
 				goto out;
 			}
-			lfs_distances(&j->qv, ch->values + c.offsets[r] * j->v.width, 1, &dist[r]);
+			lfs_distances(&j->qv, vals + c.offsets[r] * j->v.width, 1, &dist[r]);
 		}
 	}
 	rc = offer(w, row, n, dist, keep, &c, err);
 out:
+	free(copy);
 	lfs_column_free(&c);
 	return rc;
 }
