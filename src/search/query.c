@@ -106,6 +106,7 @@ static int parse_nearest(lfs_query *q, const json_t *obj, lfs_err *err)
 				return lfs_fail(err, -EINVAL, "query: \"nearest.k\" must be at least 1, not %lld",
 						(long long)json_integer_value(v));
 			rc = get_uint(v, "nearest.k", 1, &q->k, err);
+			q->has_k = 1;
 		} else if (strcmp(key, "metric") == 0) {
 			const char *m = json_string_value(v);
 			if (!m)

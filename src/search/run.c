@@ -643,7 +643,8 @@ static int run_knn(const lfs_query *q, const lfs_row_source *src, const lfs_boun
 	rc = pick_vector_column(q, src, &j.v, err);
 	if (rc)
 		return rc;
-	uint64_t count = q->k;
+	/* LanceDB's limit is its k: without "k", "limit" says how many */
+	uint64_t count = q->has_k || !q->has_limit ? q->k : q->limit;
 	if (q->has_limit && q->limit < count)
 		count = q->limit;
 	uint64_t want;

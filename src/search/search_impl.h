@@ -122,7 +122,8 @@ struct lfs_query {
 	char *column;             /* NULL: the table's one vector column */
 	float *vector;            /* dim numbers, as float32 */
 	size_t dim;
-	uint64_t k;
+	uint64_t k;               /* 10 unless given */
+	int has_k;
 	enum lfs_metric metric;
 	lfs_filter *filter;       /* NULL: every row */
 	int has_columns;          /* else every top-level column */

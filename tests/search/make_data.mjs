@@ -125,7 +125,7 @@ async function record(name, table, q) {
     b = t.query().nearestTo(q.nearest.vector).bypassVectorIndex();
     if (q.nearest.column) b = b.column(q.nearest.column);
     if (q.nearest.metric) b = b.distanceType(q.nearest.metric);
-    let k = q.nearest.k ?? 10;
+    let k = q.nearest.k ?? q.limit ?? 10;
     if (q.limit !== undefined && q.limit < k) k = q.limit;
     b = b.limit(k);
   } else {
@@ -163,6 +163,7 @@ for (const metric of metrics) {
   await record(n('filter with nulls'), 'vectors', { nearest: { column: 'vector', vector: q, k: 30, metric }, filter: 'label IS NULL OR score > 0.5', columns: ['id'] });
   await record(n('filter, fewer rows than k'), 'vectors', { nearest: { column: 'vector', vector: q, k: 500, metric }, filter: "year = 2001 AND flag", columns: ['id'] });
   await record(n('offset'), 'vectors', { nearest: { column: 'vector', vector: q, k: 5, metric }, offset: 3, columns: ['id'] });
+  await record(n('limit, no k'), 'vectors', { nearest: { column: 'vector', vector: q, metric }, limit: 15, columns: ['id'] });
   await record(n('limit below k'), 'vectors', { nearest: { column: 'vector', vector: q, k: 20, metric }, limit: 4, columns: ['id'] });
   await record(n('large values'), 'vectors', { nearest: { column: 'vector', vector: q.map((x) => x * 1000), k: 10, metric }, columns: ['id'] });
   await record(n('old version, before the delete'), 'vectors', { nearest: { column: 'vector', vector: q, k: 20, metric }, columns: ['id'], version: beforeDelete });

@@ -246,6 +246,21 @@ static void test_knn(void)
 	run_is("{\"nearest\": {\"column\": \"vec\", \"vector\": [1, 1], \"k\": 5}, \"limit\": 1, \"columns\": [\"id\"]}",
 	       "{\"id\": 100, \"_distance\": 0.0, \"_rowid\": 990}\n");
 	run_is("{\"nearest\": {\"column\": \"vec\", \"vector\": [1, 1], \"k\": 5}, \"limit\": 0}", "");
+	/* without k, limit is k (as LanceDB's limit is) */
+	char *many = run("{\"nearest\": {\"column\": \"vec\", \"vector\": [1, 1]}, \"limit\": 11, \"columns\": []}");
+	int nl = 0;
+	for (char *p = many; *p; p++)
+		nl += *p == '\n';
+	tap_ok(nl == 10, "limit 11 without k: every one of the 10 rows with a distance (%d)", nl);
+	free(many);
+	many = run("{\"nearest\": {\"column\": \"vec\", \"vector\": [1, 1]}, \"columns\": []}");
+	nl = 0;
+	for (char *p = many; *p; p++)
+		nl += *p == '\n';
+	tap_ok(nl == 10, "no k and no limit: 10 rows (%d)", nl);
+	free(many);
+	run_is("{\"nearest\": {\"column\": \"vec\", \"vector\": [1, 1]}, \"limit\": 2, \"offset\": 1, \"columns\": [\"id\"]}",
+	       "{\"id\": 70, \"_distance\": 0.0, \"_rowid\": 993}\n{\"id\": 10, \"_distance\": 0.0, \"_rowid\": 999}\n");
 	/* every column by default, in table order */
 	run_is("{\"nearest\": {\"column\": \"vec\", \"vector\": [4, 4], \"k\": 1}}",
 	       "{\"id\": 90, \"name\": \"j\", \"vec\": [4.0, 4.0], \"wide\": [3.0, -3.0, -2.0], \"lvec\": [4.0, 4.0], "
