@@ -26,7 +26,7 @@
 /* Rows that cost no bytes in the file (all-null, constant pages) and bytes
  * produced from few (dictionaries, FSST, blobs) are capped: beyond these a
  * page is taken to be damaged rather than allocated. */
-#define MAX_FREE_ROWS (1ull << 31)
+#define MAX_FREE_ROWS (1ull << 26)
 #define MAX_DECODED_BYTES (1ull << 30)
 
 static const lfs_type u64_type = { .id = LFS_T_UINT64 };

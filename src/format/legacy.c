@@ -42,7 +42,7 @@
 
 /* A nested null-typed child may claim any number of rows without a byte
  * behind them; beyond this many we call the file damaged. */
-#define LEGACY_MAX_NULL_ROWS (1ull << 31)
+#define LEGACY_MAX_NULL_ROWS (1ull << 26)
 
 typedef struct legacy_dict {
 	int32_t field_id;
