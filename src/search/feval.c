@@ -373,8 +373,13 @@ static int operand(ectx *e, const fnode *n, vals *v)
 		return 0;
 	case F_DATE:
 	case F_TIMESTAMP:
-		/* binding turned every compared time literal into an F_INT */
-		return lfs_fail(e->err, -EINVAL, "filter: a time literal that was not bound");
+		/* binding turned every time literal compared with a value into an
+		 * F_INT; one left is compared with NULL, so its value is moot */
+		v->is_const = 1;
+		v->ci = n->i;
+		v->i = &v->ci;
+		v->num = NUM_I64;
+		return 0;
 	default: {
 		/* a condition used as a value: (a > 1) = TRUE */
 		uint8_t *tri = malloc(e->n ? e->n : 1);

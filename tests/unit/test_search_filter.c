@@ -423,6 +423,72 @@ static void test_errors(void)
 	error_is(chain, "the filter nests too deeply");
 }
 
+/* Random token soup: every filter parses or fails with -EINVAL and a
+ * message; what binds evaluates without error.  (Run under ASan/UBSan in
+ * CI, this is a small fuzzer.) */
+static void test_random_filters(void)
+{
+	static const char *const toks[] = {
+		"i", "f", "s", "b", "d", "u", "g", "ts", "lst", "`s`", "\"i\"", "nope", "=", "==", "!=", "<>",
+		"<", "<=", ">", ">=", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "ESCAPE",
+		"BETWEEN", "TRUE", "FALSE", "(", ")", ",", "-", "+", "*", "1", "2.5", "-0.0", "1e308",
+		"99999999999999999999", "'a%'", "'_'", "'abc'", "''", "'\\'", "'2020-01-01'",
+		"date", "DATE '2020-01-01'", "timestamp '2020-01-01 00:00:00'", "'", "\"", "`", ";",
+		"\xc3\xa9", "\xff",
+	};
+	const size_t nt = sizeof(toks) / sizeof(toks[0]);
+	uint64_t x = 0x853c49e6748fea9bULL;
+	int parsed = 0, bound = 0, bad = 0;
+	for (int round = 0; round < 20000; round++) {
+		char sql[400];
+		size_t len = 0;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int ntok = 1 + (int)(x % 12);
+		for (int k = 0; k < ntok; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			const char *t = toks[x % nt];
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s", k ? " " : "", t);
+		}
+		lfs_filter *f = NULL;
+		lfs_err err = { "" };
+		int rc = lfs_filter_parse(sql, &f, &err);
+		if (rc) {
+			if (rc != -22 || err.msg[0] == 0) {
+				bad++;
+				tap_diag("parse %d [%s]: %s", rc, sql, err.msg);
+			}
+			continue;
+		}
+		parsed++;
+		lfs_bound_filter *bf = NULL;
+		rc = lfs_filter_bind(f, table->rs.fields, table->rs.ncols, &bf, &err);
+		lfs_filter_free(f);
+		if (rc) {
+			if (rc != -22 || strncmp(err.msg, "filter at character ", 20) != 0) {
+				bad++;
+				tap_diag("bind %d [%s]: %s", rc, sql, err.msg);
+			}
+			continue;
+		}
+		bound++;
+		size_t n;
+		const size_t *cols = lfs_bound_filter_columns(bf, &n);
+		lfs_column c[9];
+		for (size_t k = 0; k < n; k++)
+			table->rs.read(table->rs.ctx, cols[k], 0, NROWS, &c[k], &err);
+		uint8_t keep[2];
+		if (lfs_filter_eval(bf, c, NROWS, keep, &err)) {
+			bad++;
+			tap_diag("eval [%s]: %s", sql, err.msg);
+		}
+		for (size_t k = 0; k < n; k++)
+			lfs_column_free(&c[k]);
+		lfs_bound_filter_free(bf);
+	}
+	tap_ok(bad == 0 && bound > 100, "20000 random filters: %d parse, %d bind and evaluate, %d misbehave",
+	       parsed, bound, bad);
+}
+
 int main(void)
 {
 	make_table();
@@ -431,6 +497,7 @@ int main(void)
 	test_like();
 	test_truth_tables();
 	test_errors();
+	test_random_filters();
 	ts_free(table);
 	return tap_done();
 }
