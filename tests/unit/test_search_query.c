@@ -352,6 +352,65 @@ static void test_error_line(void)
 	lfs_buf_free(&b);
 }
 
+/* Valid queries with random bytes changed, dropped or repeated: each
+ * parses and runs, or fails with -EINVAL and a message; nothing else. */
+static void test_mutations(void)
+{
+	static const char *const seeds[] = {
+		"{\"nearest\": {\"column\": \"vec\", \"vector\": [1, 1], \"k\": 3, \"metric\": \"cosine\"}, \"filter\": \"id > 20 AND name LIKE 'a%'\", \"columns\": [\"id\"]}",
+		"{\"filter\": \"id IN (10, 20, NULL) OR name IS NULL\", \"columns\": [\"name\", \"wide\"], \"limit\": 4, \"offset\": 1}",
+		"{\"nearest\": {\"column\": \"lvec\", \"vector\": [0.5, 2]}, \"limit\": 3}",
+	};
+	const char *chars = "{}[]\":,0123456789.-eE aAbkz'%_()=<>!\\\xc3\xa9";
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	int ran = 0, bad = 0;
+	lfs_search_set_threads(2);
+	for (int round = 0; round < 6000; round++) {
+		char q[400];
+		const char *seed = seeds[round % 3];
+		size_t len = strlen(seed);
+		memcpy(q, seed, len + 1);
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int edits = 1 + (int)(x % 3);
+		for (int k = 0; k < edits; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			size_t at = (size_t)(x >> 8) % len;
+			switch (x % 3) {
+			case 0: q[at] = chars[(x >> 40) % strlen(chars)]; break;
+			case 1: memmove(q + at, q + at + 1, len - at); len--; break;
+			default:
+				if (len + 1 < sizeof(q)) {
+					memmove(q + at + 1, q + at, len - at + 1);
+					len++;
+				}
+				break;
+			}
+		}
+		lfs_query *qq = NULL;
+		lfs_err err = { "" };
+		int rc = lfs_query_parse(q, len, &qq, &err);
+		if (rc) {
+			if (rc != -22 || !err.msg[0]) {
+				bad++;
+				tap_diag("parse %d [%s]: %s", rc, q, err.msg);
+			}
+			continue;
+		}
+		lfs_buf out;
+		lfs_buf_init(&out);
+		rc = lfs_query_run(qq, &table->rs, &out, &err);
+		if (rc && (rc != -22 || !err.msg[0])) {
+			bad++;
+			tap_diag("run %d [%s]: %s", rc, q, err.msg);
+		}
+		ran += rc == 0;
+		lfs_buf_free(&out);
+		lfs_query_free(qq);
+	}
+	lfs_search_set_threads(0);
+	tap_ok(bad == 0 && ran > 100, "6000 mutated queries: %d run, %d misbehave", ran, bad);
+}
+
 int main(void)
 {
 	test_parse();
@@ -361,6 +420,7 @@ int main(void)
 	test_threads();
 	test_read_errors();
 	test_error_line();
+	test_mutations();
 	ts_free(table);
 	return tap_done();
 }
