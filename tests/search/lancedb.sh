@@ -1,6 +1,10 @@
 #!/bin/sh
 # Compares lancefs's query engine with LanceDB on the same tables (TAP).
 #
+#   tests/search/lancedb.sh              the comparison (a test of make check)
+#   tests/search/lancedb.sh --data-only  only makes sure the data is there and prints
+#                                        its directory (for tests/mount/test_query.sh)
+#
 # Writes the tables and LanceDB's answers once per build tree into
 # $top_builddir/tests/search/data with tests/search/make_data.mjs (LanceDB from
 # tests/fixtures/gen/node_modules, which tests/fixtures/setup.sh installs), then
@@ -15,8 +19,18 @@ gen="$top_srcdir/tests/fixtures/gen"
 out="$top_builddir/tests/search/data"
 log="$top_builddir/tests/search/make_data.log"
 
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-bail() { echo "Bail out! $*"; exit 1; }
+data_only=0
+[ "${1:-}" = --data-only ] && data_only=1
+skip_all() {
+	[ $data_only = 1 ] && { echo "tests/search/lancedb.sh: $*" >&2; exit 1; }
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+bail() {
+	[ $data_only = 1 ] && { echo "tests/search/lancedb.sh: $*" >&2; exit 1; }
+	echo "Bail out! $*"
+	exit 1
+}
 
 command -v node >/dev/null 2>&1 || skip_all "node is not installed (LanceDB writes the data)"
 command -v flock >/dev/null 2>&1 || skip_all "flock is not installed"
@@ -30,7 +44,7 @@ mkdir -p "$top_builddir/tests/search" "$top_builddir/tests/fixtures" || bail "ca
 	"$top_srcdir/tests/fixtures/setup.sh" "$top_builddir/tests/fixtures/out" \
 		>"$top_builddir/tests/fixtures/setup.log" 2>&1
 ) 9>"$top_builddir/tests/fixtures/.lock" || {
-	tail -20 "$top_builddir/tests/fixtures/setup.log" | sed 's/^/# /'
+	tail -20 "$top_builddir/tests/fixtures/setup.log" | sed 's/^/# /' >&2
 	bail "installing LanceDB failed (tests/fixtures/setup.sh)"
 }
 
@@ -44,8 +58,13 @@ stamp=$(cat "$here/make_data.mjs" "$gen/package-lock.json" | sha256sum | cut -d'
 			echo "$stamp" >"$out/.stamp"
 	fi
 ) 9>"$top_builddir/tests/search/.lock" || {
-	tail -20 "$log" | sed 's/^/# /'
+	tail -20 "$log" | sed 's/^/# /' >&2
 	bail "make_data.mjs failed"
 }
+
+if [ $data_only = 1 ]; then
+	echo "$out"
+	exit 0
+fi
 
 exec "$top_builddir/tests/unit/test_search_lancedb" "$out"
