@@ -1360,7 +1360,7 @@ static void lfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	struct dirlist *d = (struct dirlist *)(uintptr_t)fi->fh;
 	char *buf = malloc(size ? size : 1);
 	size_t used = 0;
-	struct stat st = { .st_mode = S_IFDIR };
+	struct stat st = { .st_mode = 0 }; /* d_type DT_UNKNOWN: callers stat for the type */
 	(void)ino;
 
 	if (!buf) {
