@@ -11,26 +11,31 @@
 //     --storage K=V      a storage option for lancedb.connect (repeatable), e.g. for S3
 //     --counter URL      a bench/s3count.mjs proxy: report the requests and bytes that
 //                        went through it during the open and during each read
+//     --cpu-of PID,...   also report the CPU seconds these processes (e.g. the S3 server)
+//                        used during each read
 //
 // Prints one JSON object: open_s (connect + openTable), first_s (the first read),
 // warm_s (each later read, in this same process), first_cpu_s and warm_cpu_s (CPU
 // seconds of this process, all threads, for the same reads), rows, bytes (of the values
 // read), max_rss_kb (peak resident memory of this process), sha256 when asked, and with
-// --counter: open_io, first_io, warm_io ({requests, bytes} each).
+// --counter: open_io, first_io, warm_io ({requests, bytes} each); with --cpu-of:
+// first_other_cpu_s, warm_other_cpu_s.
 // Timings cover only the calls named; node's start-up and module loading are left out.
 import { execSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { lancedb, lancedbVersion } from './lancedb.mjs';
 
 const args = process.argv.slice(2);
 const positional = [];
-const opts = { reps: 3, drop: false, sha: false, storage: {}, counter: null };
+const opts = { reps: 3, drop: false, sha: false, storage: {}, counter: null, cpuOf: [] };
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--reps') opts.reps = Number(args[++i]);
   else if (a === '--drop-caches') opts.drop = true;
   else if (a === '--sha256') opts.sha = true;
   else if (a === '--counter') opts.counter = args[++i];
+  else if (a === '--cpu-of') opts.cpuOf = args[++i].split(',').filter(Boolean);
   else if (a === '--storage') {
     const kv = args[++i];
     const eq = kv.indexOf('=');
@@ -45,6 +50,12 @@ const [uri, tableName, column] = positional;
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+// CPU seconds of the --cpu-of processes (utime + stime from /proc/PID/stat, in clock ticks
+// of 1/100 s, the value on Linux).
+const otherCpu = () => opts.cpuOf.reduce((sum, pid) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return sum + (Number(f[11]) + Number(f[12])) / 100;
+}, 0);
 
 // The bytes of the values of every chunk of a number or fixed-size-list-of-number column,
 // in row order, honouring slice offsets.
@@ -91,11 +102,13 @@ if (opts.drop) execSync('sync; echo 3 > /proc/sys/vm/drop_caches', { shell: '/bi
 
 const read = () => tbl.query().select([column]).toArrow();
 io0 = await io();
+let o = otherCpu();
 let c = cpu();
 t = now();
 let result = await read();
 const firstS = now() - t;
 const firstCpuS = cpu() - c;
+const firstOtherCpuS = otherCpu() - o;
 const firstIo = ioSince(io0, await io());
 const rows = result.numRows;
 const bytes = columnBytes(result);
@@ -107,14 +120,16 @@ if (opts.sha) {
 }
 result = null;
 
-const warmS = [], warmCpuS = [], warmIo = [];
+const warmS = [], warmCpuS = [], warmIo = [], warmOtherCpuS = [];
 for (let i = 0; i < opts.reps; i++) {
   io0 = await io();
+  o = otherCpu();
   c = cpu();
   t = now();
   result = await read();
   warmS.push(now() - t);
   warmCpuS.push(cpu() - c);
+  warmOtherCpuS.push(otherCpu() - o);
   warmIo.push(ioSince(io0, await io()));
   if (result.numRows !== rows) throw new Error(`read ${i + 2} gave ${result.numRows} rows, the first ${rows}`);
   result = null;
@@ -127,5 +142,6 @@ const out = {
   max_rss_kb: process.resourceUsage().maxRSS,
 };
 if (sha256) out.sha256 = sha256;
+if (opts.cpuOf.length) Object.assign(out, { first_other_cpu_s: firstOtherCpuS, warm_other_cpu_s: warmOtherCpuS });
 if (opts.counter) Object.assign(out, { open_io: openIo, first_io: firstIo, warm_io: warmIo });
 console.log(JSON.stringify(out));

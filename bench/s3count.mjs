@@ -2,7 +2,10 @@
 // header included, so SigV4 signatures still match) to an S3-compatible server on loopback
 // and counts what passes: requests by method, and the bytes of the answers' bodies.
 //
-//   node s3count.mjs --upstream http://127.0.0.1:PORT --port-file FILE [--timeout-s S]
+//   node s3count.mjs --upstream http://127.0.0.1:PORT --port-file FILE [--timeout-s S] [--log FILE]
+//
+// --log FILE: one line per request when its answer ends: start and end (ms since the proxy
+// started), requests in flight at its start, method, status, body bytes, Range, path.
 //
 // GET /__counts on the proxy itself answers the counters so far as JSON
 // {"requests": N, "bytes": B, "by_method": {"GET": N, ...}, "ranged": N}; it is not forwarded
@@ -23,6 +26,10 @@ if (upstream.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includ
 }
 const portFile = opt('port-file', '');
 const timeoutS = Number(opt('timeout-s', 1800));
+const log = opt('log', '') ? fs.createWriteStream(opt('log', '')) : null;
+const t0 = process.hrtime.bigint();
+const ms = () => Number(process.hrtime.bigint() - t0) / 1e6;
+let inflight = 0;
 
 const counts = { requests: 0, bytes: 0, ranged: 0, by_method: {} };
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -37,14 +44,21 @@ const server = http.createServer((req, res) => {
   counts.requests++;
   counts.by_method[req.method] = (counts.by_method[req.method] || 0) + 1;
   if (req.headers.range) counts.ranged++;
+  const start = ms(), atStart = inflight++;
+  let got = 0;
   const up = http.request(
     { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
     (answer) => {
       res.writeHead(answer.statusCode, answer.headers);
-      answer.on('data', (chunk) => { counts.bytes += chunk.length; });
+      answer.on('data', (chunk) => { counts.bytes += chunk.length; got += chunk.length; });
+      answer.on('end', () => {
+        log?.write(`${start.toFixed(1)} ${ms().toFixed(1)} ${atStart} ${req.method} ${answer.statusCode} ${got} ` +
+          `${req.headers.range || '-'} ${req.url}\n`);
+      });
       answer.pipe(res);
     },
   );
+  res.on('close', () => { inflight--; });
   up.on('error', () => res.socket?.destroy());
   req.pipe(up);
 });
