@@ -11,7 +11,7 @@ MNT="$WORK/mnt"
 versions=$($PY -c 'import json,sys; print(" ".join(str(v["version"]) for v in json.load(open(sys.argv[1]))["versions"]))' "$EXP")
 latest=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["latest_version"])' "$EXP")
 nv=$(echo $versions | wc -w)
-plan $((23 + 3 * nv))
+plan $((28 + 3 * nv))
 
 check "lancefs --version" sh -c '"$LANCEFS" --version | grep -q "^lancefs "'
 check "lancefs --help shows mount usage" sh -c '"$LANCEFS" --help | grep -q "lancefs mount"'
@@ -56,6 +56,34 @@ mount_ds "$FIX/db" "$WORK/db" || bail "database mount failed"
 check "database root lists its tables" sh -c '[ "$(ls "$0" | tr "\n" " ")" = "alpha beta " ]' "$WORK/db"
 check "each table has its tree" sh -c 'test -f "$0/alpha/schema.json" && test -f "$0/beta/manifest.json" && ls "$0/beta/versions" | grep -q latest' "$WORK/db"
 unmount_ds "$WORK/db"
+
+# Branches: their own versions and tags, data shared with main
+B="$WORK/branches"
+mount_ds "$FIX/branches.lance" "$B" || bail "branches mount failed"
+$PY -c '
+import json, sys
+e = json.load(open(sys.argv[1]))
+b = e["branches"]["dev"]
+json.dump({"latest_version": b["latest_version"], "per_version": b["per_version"]}, open(sys.argv[2], "w"))' \
+	"$FIX/expected/branches.json" "$WORK/dev.json"
+check "branches/ lists the branches" sh -c '[ "$(ls "$0/branches")" = "dev" ]' "$B"
+check "every version of branch dev agrees with LanceDB" bash -c '
+	for v in $(ls "$0/branches/dev/versions" | grep -v latest); do
+		$PY "$1" rows "$0/branches/dev/versions/$v" "$2" $v && $PY "$1" fragments "$0/branches/dev/versions/$v" "$2" $v || { echo "version $v"; exit 1; }
+	done && $PY "$1" rows "$0/branches/dev" "$2" latest' "$B" "$top_srcdir/tests/mount/compare.py" "$WORK/dev.json"
+check "tags point into the right branch" sh -c '
+	[ "$(readlink "$0/tags/dev-tip")" = "../branches/dev/versions/4" ] &&
+	[ "$(readlink "$0/tags/main-v1")" = "../versions/1" ] &&
+	[ "$(readlink "$0/branches/dev/tags/dev-tip")" = "../versions/4" ] &&
+	test -f "$0/tags/dev-tip/rows.jsonl"' "$B"
+unmount_ds "$B"
+
+# Without -f the daemon detaches, like sshfs, and serves until unmounted
+mkdir -p "$WORK/bg"
+check "lancefs mount without -f returns and serves in the background" sh -c '
+	"$LANCEFS" mount "$0" "$1" && mountpoint -q "$1" && test -s "$1/schema.json" && fusermount3 -u "$1"' "$H" "$WORK/bg"
+check "-o options reach FUSE (fsname shows in /proc/mounts)" sh -c '
+	"$LANCEFS" mount -o fsname=lancefs-test "$0" "$1" && grep -q "^lancefs-test $1 fuse.lancefs" /proc/mounts; r=$?; fusermount3 -u "$1"; exit $r' "$H" "$WORK/bg"
 
 # Bad input: the mount fails at once, naming what is wrong
 bad_mount() { # DIR EXPECTED_MESSAGE
