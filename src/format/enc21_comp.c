@@ -775,6 +775,9 @@ static int ool_bitpack(const e21_comp *c, const uint8_t *buf, size_t len, uint64
 	size_t word = (size_t)ub / 8;
 	uint64_t chunk_bytes = 128 * cw;
 	uint64_t whole = n / 1024, tail = n % 1024, need_whole;
+	if (cw == 0 && n > ((uint64_t)1 << 26))
+		return e21_fail(w, err, -EIO, "%llu zero-width values is implausible",
+				(unsigned long long)n);
 	if (lfs_mul_u64(whole, chunk_bytes, &need_whole) || need_whole > len)
 		return e21_fail(w, err, -EIO, "bitpacked buffer of %zu bytes is too short for %llu values",
 				len, (unsigned long long)n);
@@ -812,6 +815,9 @@ static int inline_bitpack(const e21_comp *c, const uint8_t *buf, size_t len, uin
 				(unsigned long long)ub);
 	if (c->buf_scheme)
 		return e21_fail(w, err, -ENOTSUP, "compressed inline bitpacking is not supported");
+	if (chunks > len / word)
+		return e21_fail(w, err, -EIO, "%zu bytes cannot hold %llu bitpacked chunks", len,
+				(unsigned long long)chunks);
 	if (check_size((size_t)(chunks * 1024 * word), w, err))
 		return -EIO;
 	uint8_t *dst = malloc((size_t)(chunks ? chunks : 1) * 1024 * word + 16);
@@ -858,6 +864,10 @@ static int rle_expand(const e21_comp *c, const uint8_t *vals, size_t vlen, const
 	if (vlen % vw || llen % lw || vlen / vw != llen / lw)
 		return e21_fail(w, err, -EIO, "RLE buffers disagree: %zu value bytes, %zu run bytes",
 				vlen, llen);
+	/* runs can cover at most this many values: check before allocating */
+	if (n > (uint64_t)(vlen / vw) * ((lb == 32) ? 0xffffffffull : (1ull << lb) - 1))
+		return e21_fail(w, err, -EIO, "RLE of %zu runs cannot hold %llu values", vlen / vw,
+				(unsigned long long)n);
 	if (check_size((size_t)(n * vw), w, err))
 		return -EIO;
 	uint8_t *dst = malloc((size_t)(n * vw) + 16);
@@ -962,6 +972,8 @@ static int constant_block(const e21_comp *c, uint64_t n, e21_block *out, const e
 	size_t vl = c->bytes_len;
 	if (!c->has_bytes || vl == 0 || vl > 32)
 		return e21_fail(w, err, -ENOTSUP, "constant encoding without a fixed-width value");
+	if (n > ((uint64_t)1 << 26))
+		return e21_fail(w, err, -EIO, "%llu constant values is implausible", (unsigned long long)n);
 	if (check_size((size_t)(n * vl), w, err))
 		return -EIO;
 	uint8_t *dst = malloc((size_t)(n * vl) + 16);
@@ -999,7 +1011,7 @@ static int fsl_flat(const e21_comp *c, uint64_t *per_value, uint64_t *bits, e21_
 	return 0;
 }
 
-int e21_block_decode(const e21_comp *c, const uint8_t *buf, size_t len, uint64_t n,
+static int e21_block_decode_impl(const e21_comp *c, const uint8_t *buf, size_t len, uint64_t n,
 		     e21_block *out, const e21_where *w, lfs_err *err)
 {
 	e21_block_init(out);
@@ -1238,7 +1250,7 @@ static int packed_struct_split(const e21_comp *c, const uint8_t *data, size_t le
 	return 0;
 }
 
-int e21_miniblock_decode(const e21_comp *c, const uint8_t *const *bufs, const size_t *lens,
+static int e21_miniblock_decode_impl(const e21_comp *c, const uint8_t *const *bufs, const size_t *lens,
 			 size_t nbufs, uint64_t n, e21_block *out, const e21_where *w,
 			 lfs_err *err)
 {
@@ -1353,7 +1365,7 @@ int e21_fixed_pv_bits(const e21_comp *c, uint64_t *bits)
 	return -ENOTSUP;
 }
 
-int e21_fixed_pv_decode(const e21_comp *c, const uint8_t *buf, size_t len, uint64_t n,
+static int e21_fixed_pv_decode_impl(const e21_comp *c, const uint8_t *buf, size_t len, uint64_t n,
 			e21_block *out, const e21_where *w, lfs_err *err)
 {
 	uint64_t bits = 0;
@@ -1606,7 +1618,7 @@ static int varpacked_pv(const e21_comp *c, const e21_block *in, e21_block *out, 
 	return rc;
 }
 
-int e21_var_pv_decode(const e21_comp *c, e21_block *in, e21_block *out, const e21_where *w,
+static int e21_var_pv_decode_impl(const e21_comp *c, e21_block *in, e21_block *out, const e21_where *w,
 		      lfs_err *err)
 {
 	e21_block_init(out);
@@ -1626,4 +1638,46 @@ int e21_var_pv_decode(const e21_comp *c, e21_block *in, e21_block *out, const e2
 		return e21_fail(w, err, -ENOTSUP, "%s per-value encoding is not supported",
 				e21_comp_name(c->kind));
 	}
+}
+
+/* ------------------------------------------------------------ entry points */
+
+/* The decoders release whatever they built when they fail, so callers only
+ * free blocks that decoded. */
+
+int e21_block_decode(const e21_comp *c, const uint8_t *buf, size_t len, uint64_t n,
+		     e21_block *out, const e21_where *w, lfs_err *err)
+{
+	int rc = e21_block_decode_impl(c, buf, len, n, out, w, err);
+	if (rc)
+		e21_block_free(out);
+	return rc;
+}
+
+int e21_miniblock_decode(const e21_comp *c, const uint8_t *const *bufs, const size_t *lens,
+			 size_t nbufs, uint64_t n, e21_block *out, const e21_where *w,
+			 lfs_err *err)
+{
+	int rc = e21_miniblock_decode_impl(c, bufs, lens, nbufs, n, out, w, err);
+	if (rc)
+		e21_block_free(out);
+	return rc;
+}
+
+int e21_fixed_pv_decode(const e21_comp *c, const uint8_t *buf, size_t len, uint64_t n,
+			e21_block *out, const e21_where *w, lfs_err *err)
+{
+	int rc = e21_fixed_pv_decode_impl(c, buf, len, n, out, w, err);
+	if (rc)
+		e21_block_free(out);
+	return rc;
+}
+
+int e21_var_pv_decode(const e21_comp *c, e21_block *in, e21_block *out, const e21_where *w,
+		      lfs_err *err)
+{
+	int rc = e21_var_pv_decode_impl(c, in, out, w, err);
+	if (rc)
+		e21_block_free(out);
+	return rc;
 }

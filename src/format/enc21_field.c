@@ -164,6 +164,30 @@ int e21_vals_grow(lfs_column *vals, uint64_t n, int zero, lfs_err *err)
 	return 0;
 }
 
+/* Makes room for n more values (rows of a list-free leaf are its items),
+ * so that appending page after page does not move the buffers. */
+static int vals_reserve(lfs_column *vals, uint64_t n)
+{
+	uint64_t total = vals->length + n;
+	if (total > ((uint64_t)1 << 40))
+		return -EOVERFLOW;
+	if (vals->type.id == LFS_T_FIXED_SIZE_LIST && vals->n_children == 1)
+		return vals_reserve(&vals->children[0], n * (uint64_t)vals->type.list_size);
+	if (vals->type.id == LFS_T_STRUCT) {
+		for (uint32_t i = 0; i < vals->n_children; i++)
+			if (vals_reserve(&vals->children[i], n))
+				return -ENOMEM;
+		return 0;
+	}
+	if (vals->type.id == LFS_T_BOOL)
+		return reserve((void **)&vals->values, (size_t)((total + 7) / 8));
+	if (vals->width)
+		return reserve((void **)&vals->values, (size_t)total * vals->width);
+	if (lfs_type_is_var_width(&vals->type))
+		return reserve((void **)&vals->offsets, (size_t)(total + 1) * 8);
+	return 0;
+}
+
 int e21_vals_append_zero(lfs_column *vals, uint64_t n, lfs_err *err)
 {
 	return e21_vals_grow(vals, n, 1, err);
@@ -212,10 +236,10 @@ static int append_fixed(lfs_column *c, const e21_block *b, uint64_t from, uint64
 static int append_var(lfs_column *c, const e21_block *b, uint64_t from, uint64_t n,
 		      const e21_where *w, lfs_err *err)
 {
+	if (!lfs_type_is_var_width(&c->type) || !c->offsets)
+		return type_mismatch(c, b, w, err);
 	uint64_t len = c->length, base = c->offsets[len];
 	uint64_t a = e21_var_off(b, from), z = e21_var_off(b, from + n);
-	if (!lfs_type_is_var_width(&c->type))
-		return type_mismatch(c, b, w, err);
 	if (z < a || z > b->data_len)
 		return e21_fail(w, err, -EIO, "variable-width values out of range");
 	if (reserve((void **)&c->offsets, (size_t)(len + n + 1) * 8) ||
@@ -727,9 +751,9 @@ int lfs_enc21_read_field(lfs_f2_file *f, const lfs_field *field, uint64_t start,
 		rc = make_plan(refs[i].field, field, &l->plan, err);
 		if (!rc)
 			rc = e21_vals_init(&l->vals, refs[i].field, err);
-		if (!rc && count && l->plan.max_rep == 0 && l->vals.width)
+		if (!rc && count && l->plan.max_rep == 0)
 			/* rows are items: size the values once */
-			rc = reserve((void **)&l->vals.values, (size_t)count * l->vals.width) ? oom(err) : 0;
+			rc = vals_reserve(&l->vals, count) ? oom(err) : 0;
 		if (!rc)
 			rc = read_leaf(f, l, start, count, err);
 		if (!rc) {

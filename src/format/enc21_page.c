@@ -28,6 +28,10 @@ enum {
 };
 
 #define MINIBLOCK_ALIGN 8
+/* Writers cut mini-blocks of at most a few thousand items; more is damage. */
+#define E21_MAX_CHUNK_ITEMS ((uint64_t)1 << 20)
+/* Levels of one page or chunk, at most (2 bytes each once decoded). */
+#define E21_MAX_LEVELS ((uint64_t)1 << 26)
 
 typedef struct mb_chunk {
 	uint64_t pos, size;          /* absolute file range */
@@ -421,7 +425,7 @@ static int decode_levels_buf(const e21_comp *c, const uint8_t *buf, size_t len, 
 	e21_block b;
 	int rc;
 	*out = NULL;
-	if (n > (1u << 28))
+	if (n > E21_MAX_LEVELS)
 		return e21_fail(w, err, -EIO, "%llu levels is implausible", (unsigned long long)n);
 	uint16_t *v = malloc((size_t)n * 2 + 2);
 	if (!v)
@@ -489,6 +493,11 @@ static int build_miniblock(const page_ctx *pc, page_state *s, lfs_err *err)
 						(unsigned long long)s->num_items);
 			}
 			n = s->num_items - items;
+		}
+		if (n == 0 || n > E21_MAX_CHUNK_ITEMS) {
+			free(meta);
+			return e21_fail(&w, err, -EIO, "chunk %llu holds %llu items",
+					(unsigned long long)i, (unsigned long long)n);
 		}
 		if (pos + bytes > data.pos + data.size || pos + bytes < pos) {
 			free(meta);
@@ -627,7 +636,7 @@ static int build_constant(const page_ctx *pc, page_state *s, lfs_err *err)
 		free(raw);
 		if (rc)
 			return rc;
-		if (s->c_levels && s->c_levels != n)
+		if (k == 1 && s->c_rep && s->c_levels != n)
 			return e21_fail(&lw, err, -EIO, "%llu repetition levels but %llu definition levels",
 					(unsigned long long)s->c_levels, (unsigned long long)n);
 		s->c_levels = n;
@@ -687,7 +696,8 @@ static int build_state(void *ctx, void **out, lfs_err *err)
 		free(s);
 		return lfs_fail(err, -ENOMEM, "out of memory");
 	}
-	memcpy(s->desc, pg->encoding.value, pg->encoding.value_len);
+	if (pg->encoding.value_len)
+		memcpy(s->desc, pg->encoding.value, pg->encoding.value_len);
 	rc = parse_layout(s->desc, pg->encoding.value_len, s, 0, &w, err);
 	if (!rc) {
 		switch (s->layout) {
@@ -810,17 +820,30 @@ static int decode_chunk(const page_state *s, const mb_chunk *ch, const uint8_t *
 }
 
 /* Appends visible items [from, from + n) of a chunk to the leaf, looking
- * dictionary indices up; def (page numbering, for the items' levels) says
- * which items are null (their slots are zero). */
+ * dictionary indices up.  The items' levels are [la, lb) of the chunk (def
+ * in page numbering, NULL when all valid; max_vis says which levels are
+ * items): a null item may carry any index and gets a zero slot, a valid one
+ * must name an entry of the dictionary. */
 static int append_items(const page_state *s, e21_leaf *leaf, const e21_block *vals, uint64_t from,
-			uint64_t n, const e21_where *w, lfs_err *err)
+			uint64_t n, const uint16_t *def, uint64_t la, uint64_t lb, uint16_t max_vis,
+			int has_rep, const e21_where *w, lfs_err *err)
 {
 	if (!s->has_dict)
 		return e21_vals_append(&leaf->vals, vals, from, n, w, err);
 	if (vals->kind != E21_B_FIXED || vals->per_value != 1 ||
 	    !(vals->bits == 8 || vals->bits == 16 || vals->bits == 32 || vals->bits == 64))
 		return e21_fail(w, err, -EIO, "dictionary indices are not integers");
-	for (uint64_t i = from; i < from + n; i++) {
+	uint64_t i = from, l = la;
+	while (i < from + n) {
+		int valid = 1;
+		if (def) {
+			/* the next level that is an item */
+			while (l < lb && has_rep && def[l] > max_vis)
+				l++;
+			if (l >= lb)
+				return e21_fail(w, err, -EIO, "dictionary items without levels");
+			valid = def[l++] == 0;
+		}
 		uint64_t k;
 		switch (vals->bits) {
 		case 8: k = vals->data[i]; break;
@@ -829,14 +852,16 @@ static int append_items(const page_state *s, e21_leaf *leaf, const e21_block *va
 		default: k = lfs_le64(vals->data + 8 * i); break;
 		}
 		int rc;
-		if (k >= s->dict.n)
-			/* Null items carry arbitrary indices: keep a zero slot;
-			 * the definition levels make it null (checked later). */
+		if (!valid)
 			rc = e21_vals_append_zero(&leaf->vals, 1, err);
+		else if (k >= s->dict.n)
+			return e21_fail(w, err, -EIO, "dictionary index %llu of %llu entries",
+					(unsigned long long)k, (unsigned long long)s->dict.n);
 		else
 			rc = e21_vals_append(&leaf->vals, &s->dict, k, 1, w, err);
 		if (rc)
 			return rc;
+		i++;
 	}
 	return 0;
 }
@@ -998,7 +1023,8 @@ static int miniblock_read(const page_ctx *pc, const page_state *s, uint64_t star
 		rc = append_levels(leaf, v.rep ? v.rep + la : NULL, v.def ? v.def + la : NULL, lb - la,
 				   map, max_def, &cw, err);
 		if (!rc && ib > ia)
-			rc = append_items(s, leaf, &v.vals, ia, ib - ia, &cw, err);
+			rc = append_items(s, leaf, &v.vals, ia, ib - ia, v.def, la, lb, max_vis,
+					  v.rep != NULL, &cw, err);
 		if (!rc && !v.rep && !v.def && max_rep == 0) {
 			/* levels stayed implicit: nothing more to do */
 		}
@@ -1493,6 +1519,7 @@ static int blob_read(const page_ctx *pc, const page_state *s, uint64_t start, ui
 	uint16_t map[2 * E21_MAX_LAYERS + 2], max_def, max_vis;
 	lfs_field st, kids[2], *kidp[2];
 	e21_leaf inner;
+	uint16_t *def = NULL;
 	int rc;
 
 	rc = def_map(s, &leaf->plan, map, &max_def, &max_vis, &w, err);
@@ -1523,7 +1550,6 @@ static int blob_read(const page_ctx *pc, const page_state *s, uint64_t start, ui
 	if (rc)
 		goto out;
 	const uint8_t *posv = inner.vals.children[0].values, *sizev = inner.vals.children[1].values;
-	uint16_t *def = NULL;
 	uint64_t total = 0;
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t p = lfs_le64(posv + 8 * i), z = lfs_le64(sizev + 8 * i);
@@ -1551,7 +1577,6 @@ static int blob_read(const page_ctx *pc, const page_state *s, uint64_t start, ui
 		}
 	}
 	rc = append_levels(leaf, NULL, def, count, map, max_def, &w, err);
-	free(def);
 	if (rc)
 		goto out;
 	{
@@ -1586,6 +1611,7 @@ static int blob_read(const page_ctx *pc, const page_state *s, uint64_t start, ui
 		v->data_len = at;
 	}
 out:
+	free(def);
 	lfs_column_free(&inner.vals);
 	free(inner.rep);
 	free(inner.def);

@@ -649,14 +649,15 @@ static int read_table(lfs_f2_file *f, uint64_t pos, uint32_t n, const char *what
 	uint8_t *raw;
 	int rc;
 
+	*out = NULL;
+	if (lfs_mul_u64(n, 16, &bytes) || !lfs_range_ok(pos, bytes, f->size - FOOTER_LEN))
+		return lfs_fail(err, -EIO, "%s: %s offset table (%u entries at offset %llu) lies outside the file",
+				f->key, what, n, (unsigned long long)pos);
 	*out = lfs_xcalloc(n ? n : 1, sizeof(**out));
 	if (!*out)
 		return lfs_fail(err, -ENOMEM, "%s: out of memory", f->key);
 	if (n == 0)
 		return 0;
-	if (lfs_mul_u64(n, 16, &bytes) || !lfs_range_ok(pos, bytes, f->size - FOOTER_LEN))
-		return lfs_fail(err, -EIO, "%s: %s offset table (%u entries at offset %llu) lies outside the file",
-				f->key, what, n, (unsigned long long)pos);
 	rc = lfs_f2_read_alloc(f, 0, pos, bytes, &raw, err);
 	if (rc)
 		return rc;
@@ -838,9 +839,15 @@ static int f2_read(void *impl, const lfs_field *field, uint64_t start, uint64_t 
 		return lfs_fail(err, -EINVAL, "%s: rows %llu+%llu are past the file's %llu rows", f->key,
 				(unsigned long long)start, (unsigned long long)count,
 				(unsigned long long)f->num_rows);
+	int rc;
 	if (f->major == 0 && f->minor == 3)
-		return read_v20(f, field, start, count, out, err);
-	return lfs_enc21_read_field(f, field, start, count, out, err);
+		rc = read_v20(f, field, start, count, out, err);
+	else
+		rc = lfs_enc21_read_field(f, field, start, count, out, err);
+	/* Every message names the file. */
+	if (rc && err && !strstr(err->msg, f->key))
+		lfs_err_prefix(err, "%s: field %s: ", f->key, field->name ? field->name : "?");
+	return rc;
 }
 
 static int cmp_u64(const void *a, const void *b)
