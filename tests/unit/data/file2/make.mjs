@@ -95,11 +95,13 @@ T('vec', 600, [
   F('vn', new A.FixedSizeList(3, F('item', new A.Int16(), true)), true),
   F('vni', new A.FixedSizeList(2, F('item', new A.Float64(), true)), true),
   F('vv', new A.FixedSizeList(2, F('item', new A.FixedSizeList(2, F('item', new A.Int32(), true)), true)), true),
+  F('vb', new A.FixedSizeList(3, F('item', new A.Bool(), true)), true),
 ], (i) => ({
   v: Array.from({ length: 8 }, (_, k) => Math.fround(i * 0.5 + k)),
   vn: i % 9 == 0 ? null : [i, -i, i % 100],
   vni: i % 7 == 0 ? null : [i % 5 == 0 ? null : i * 1.5, -i],
-  vv: [[i, i + 1], [i * 2, i % 4 == 0 ? null : i * 3]],
+  vv: i % 11 == 0 ? null : [[i, i + 1], i % 5 == 0 ? null : [i * 2, i % 4 == 0 ? null : i * 3]],
+  vb: i % 6 == 0 ? null : [i % 2 == 0, i % 3 == 0 ? null : true, false],
 }));
 
 // Wide vectors go to the full-zip layout.
