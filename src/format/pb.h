@@ -31,7 +31,7 @@ typedef struct lfs_pb_field {
 static inline void lfs_pb_init(lfs_pb *pb, const void *data, size_t len)
 {
 	pb->p = data;
-	pb->end = pb->p + len;
+	pb->end = len ? pb->p + len : pb->p; /* NULL + 0 is undefined in C */
 }
 /* 1 when a field was read, 0 at the end of the message, -EIO when damaged. */
 int lfs_pb_next(lfs_pb *pb, lfs_pb_field *f);
