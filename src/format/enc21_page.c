@@ -833,37 +833,83 @@ static int append_items(const page_state *s, e21_leaf *leaf, const e21_block *va
 	if (vals->kind != E21_B_FIXED || vals->per_value != 1 ||
 	    !(vals->bits == 8 || vals->bits == 16 || vals->bits == 32 || vals->bits == 64))
 		return e21_fail(w, err, -EIO, "dictionary indices are not integers");
-	uint64_t i = from, l = la;
-	while (i < from + n) {
+	/* First the index of every item (UINT64_MAX for nulls), checked. */
+	uint64_t *idx = malloc((size_t)(n ? n : 1) * sizeof(*idx)), bytes = 0;
+	const e21_block *d = &s->dict;
+	uint64_t l = la;
+	int rc = 0;
+	if (!idx)
+		return lfs_fail(err, -ENOMEM, "out of memory");
+	for (uint64_t j = 0; j < n; j++) {
+		uint64_t i = from + j, k;
 		int valid = 1;
 		if (def) {
 			/* the next level that is an item */
 			while (l < lb && has_rep && def[l] > max_vis)
 				l++;
-			if (l >= lb)
+			if (l >= lb) {
+				free(idx);
 				return e21_fail(w, err, -EIO, "dictionary items without levels");
+			}
 			valid = def[l++] == 0;
 		}
-		uint64_t k;
 		switch (vals->bits) {
 		case 8: k = vals->data[i]; break;
 		case 16: k = lfs_le16(vals->data + 2 * i); break;
 		case 32: k = lfs_le32(vals->data + 4 * i); break;
 		default: k = lfs_le64(vals->data + 8 * i); break;
 		}
-		int rc;
-		if (!valid)
-			rc = e21_vals_append_zero(&leaf->vals, 1, err);
-		else if (k >= s->dict.n)
+		if (!valid) {
+			k = UINT64_MAX;
+		} else if (k >= d->n) {
+			free(idx);
 			return e21_fail(w, err, -EIO, "dictionary index %llu of %llu entries",
-					(unsigned long long)k, (unsigned long long)s->dict.n);
-		else
-			rc = e21_vals_append(&leaf->vals, &s->dict, k, 1, w, err);
-		if (rc)
-			return rc;
-		i++;
+					(unsigned long long)k, (unsigned long long)d->n);
+		} else if (d->kind == E21_B_VAR) {
+			bytes += e21_var_off(d, k + 1) - e21_var_off(d, k);
+		}
+		idx[j] = k;
 	}
-	return 0;
+	lfs_column *c = &leaf->vals;
+	if (d->kind == E21_B_VAR && lfs_type_is_var_width(&c->type) && c->offsets) {
+		/* strings: size once, then copy */
+		uint64_t len = c->length, base = c->offsets[len];
+		rc = e21_vals_grow(c, n, 0, err);
+		uint8_t *p = rc ? NULL : realloc(c->data, (size_t)(base + bytes) + 1);
+		if (!rc && !p)
+			rc = lfs_fail(err, -ENOMEM, "out of memory");
+		if (!rc) {
+			c->data = p;
+			uint64_t at = base;
+			for (uint64_t j = 0; j < n; j++) {
+				if (idx[j] != UINT64_MAX) {
+					uint64_t a = e21_var_off(d, idx[j]), z = e21_var_off(d, idx[j] + 1);
+					memcpy(p + at, d->data + a, (size_t)(z - a));
+					at += z - a;
+				}
+				c->offsets[len + j + 1] = at;
+			}
+			c->data_len = at;
+		}
+	} else if (d->kind == E21_B_FIXED && d->per_value == 1 && c->width &&
+		   d->bits == (uint64_t)c->width * 8 && !c->validity) {
+		/* fixed width: copy each value's bytes */
+		uint64_t len = c->length;
+		size_t wd = c->width;
+		rc = e21_vals_grow(c, n, 0, err);
+		for (uint64_t j = 0; !rc && j < n; j++) {
+			if (idx[j] == UINT64_MAX)
+				memset(c->values + (len + j) * wd, 0, wd);
+			else
+				memcpy(c->values + (len + j) * wd, d->data + idx[j] * wd, wd);
+		}
+	} else {
+		for (uint64_t j = 0; !rc && j < n; j++)
+			rc = idx[j] == UINT64_MAX ? e21_vals_append_zero(c, 1, err)
+						  : e21_vals_append(c, d, idx[j], 1, w, err);
+	}
+	free(idx);
+	return rc;
 }
 
 static int miniblock_read(const page_ctx *pc, const page_state *s, uint64_t start, uint64_t count,
