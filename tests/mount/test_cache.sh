@@ -13,7 +13,10 @@
 #      size is fetched again after a remount: the disk tier never serves the
 #      old blocks;
 #  (e) memory: 16 readers at once under a small --cache-size keep the
-#      daemon's resident size under the budget plus a fixed allowance;
+#      daemon's peak resident size under baseline + budget + an allowance
+#      for what lancefs holds besides the cache by design (with glibc's mmap
+#      threshold fixed; with the default malloc the figures are reported and
+#      the column case is a known failure, marked TODO);
 #  (f) .lancefs/stats is valid Prometheus text and its counters agree with
 #      the server's log (requests, bytes), count hits after a warm read and
 #      retries behind a faulty proxy.
@@ -23,6 +26,10 @@
 export S3_TIMEOUT_S=${S3_TIMEOUT_S:-900} S3_SILENT=1
 trap 'cleanup; s3_cleanup' EXIT
 command -v node >/dev/null 2>&1 || skip_all "node is not installed"
+# ASan: a false report on fuse_reply_buf (see s3_asan.supp)
+if ldd "$LANCEFS" 2>/dev/null | grep -q libasan; then
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}suppressions=$top_srcdir/tests/mount/s3_asan.supp"
+fi
 
 # Only what this test sets: no AWS_* from the caller, no ~/.aws.
 for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
@@ -135,8 +142,12 @@ diag "lancefs vec:  $(field "$LFS_VEC" reqs) requests, $(field "$LFS_VEC" get_by
 T_N=$((T_N + 1))
 # Known: the cache's read-ahead (src/cache/cache.c) runs up to --readahead
 # blocks past the end of the column's page, into the next columns' pages.
-if le_ratio "$(field "$LFS_VEC" get_bytes)" "$(field "$LDB_VEC" get_bytes)" 1.1; then r=ok; else r="not ok"; fi
-echo "$r $T_N - (a) vec (64 x float32, 2/3 of the file), defaults: at most 1.1x the bytes LanceDB fetches # TODO read-ahead runs past the end of the page"
+# (a known failure is "not ok # TODO", which does not fail the suite; a pass is a plain "ok")
+if le_ratio "$(field "$LFS_VEC" get_bytes)" "$(field "$LDB_VEC" get_bytes)" 1.1; then
+	echo "ok $T_N - (a) vec (64 x float32, 2/3 of the file), defaults: at most 1.1x the bytes LanceDB fetches"
+else
+	echo "not ok $T_N - (a) vec (64 x float32, 2/3 of the file), defaults: at most 1.1x the bytes LanceDB fetches # TODO read-ahead runs past the end of the page"
+fi
 lfs_read a_nora vec --readahead 0
 diag "lancefs vec, --readahead 0:  $(field "$lfs" reqs) requests, $(field "$lfs" get_bytes) bytes, $(ratio "$(field "$lfs" get_bytes)" "$(field "$LDB_VEC" get_bytes)")x LanceDB's bytes"
 [ "$lfs_sha" = "$SHA_A_VEC" ] && le_ratio "$(field "$lfs" get_bytes)" "$(field "$LDB_VEC" get_bytes)" 1.1
@@ -297,7 +308,7 @@ mem_check() { # DESCRIPTION [TODO reason]
 	if [ $ASAN = 1 ]; then
 		echo "ok $T_N - (e) $1 # SKIP AddressSanitizer build (shadow memory, quarantine)"
 	elif [ $# -gt 1 ]; then
-		if [ "$peak" -le $bound ]; then echo "ok $T_N - (e) $1 # TODO $2"; else echo "not ok $T_N - (e) $1 # TODO $2"; fi
+		if [ "$peak" -le $bound ]; then echo "ok $T_N - (e) $1"; else echo "not ok $T_N - (e) $1 # TODO $2"; fi
 	elif [ "$peak" -le $bound ]; then
 		echo "ok $T_N - (e) $1"
 	else
