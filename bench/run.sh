@@ -73,9 +73,9 @@ printf '  %-52s %-10s %-12s %s\n' "vec cold: lancefs time / LanceDB time (cat)" 
 printf '  %-52s %-10s\n' "vec: lancefs bytes == LanceDB's" "$(get vec_read vec_bytes_match)"
 printf '  %-52s %-10s\n' "vec: peak RSS lancefs / node+LanceDB (MB)" "$(get vec_read vec_lancefs_rss_mb)/$(get vec_read vec_lancedb_rss_mb)"
 v=$(get fuse_ceiling fraction_cat)
-printf '  %-52s %-10s %-12s %s\n' "FUSE: lancefs warm cat / in-memory FUSE cat (MB/s)" "${v:-n/a}" ">= 0.5" "$(verdict "$v" 0.5 '>=')"
-v=$(get fuse_ceiling fraction_cpu_cat_default)
-printf '  %-52s %-10s\n' "  same, by CPU time" "${v:-n/a}"
+printf '  %-52s %-10s %-12s %s\n' "FUSE: lancefs warm cat / in-memory FUSE (best MB/s)" "${v:-n/a}" ">= 0.5" "$(verdict "$v" 0.5 '>=')"
+printf '  %-52s %-10s\n' "  same, by CPU time" "$(get fuse_ceiling fraction_cpu_cat)"
+printf '  %-52s %-10s\n' "  same, by median MB/s (noisy when the machine is busy)" "$(get fuse_ceiling fraction_median_cat)"
 if [ -n "$(get s3_read s3_skipped)" ]; then
 	printf '  %-52s %s\n' "S3" "skipped: missing $(get s3_read s3_skipped)"
 else

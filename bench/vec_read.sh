@@ -83,7 +83,8 @@ lancefs_cat_round() {
 	pc_reads=$((($(lfs_stat "$mnt" fuse_reads) - cold_reads - warm_reads * warm) / warm))
 	if [ "$r" = 1 ] && [ "$perf" = 1 ]; then
 		say "perf record of the daemon during $warm warm reads"
-		perf record -q -g -o "$DATA/perf-vec_read.data" -p "$LFS_PID" 2>/dev/null &
+		# dwarf: lancefs is built without frame pointers
+		perf record -q --call-graph dwarf,16384 -o "$DATA/perf-vec_read.data" -p "$LFS_PID" 2>/dev/null &
 		perf_pid=$!
 		sleep 0.5
 		for w in $(seq 1 "$warm"); do
@@ -178,7 +179,7 @@ echo
 echo "== vec_read: $ROWS rows x $DIM float32 = $((bytes / 1000000)) MB, storage version 2.1, 10 fragments"
 machine_line
 echo "load average (1 min) $load_before at the start, $load_after at the end (other work on the machine inflates wall times)"
-echo "lancefs $("$LANCEFS" --version | awk '{ print $2 }') ($(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')), mount options: ${mount_opts[*]:-(defaults)}; LanceDB $ldb_version (node $(node --version)); $rounds rounds, $warm warm reads each"
+echo "lancefs $("$LANCEFS" --version | awk '{ print $2 }') ($(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')), mount options: ${mount_opts[*]:-(defaults)}; LanceDB $ldb_version (node $(node --version)); $rounds rounds, $warm warm reads each"
 printf '  %-46s %7s  %-11s %6s  %6s  %6s  %6s\n' "" "wall s" "min-max" "MB/s" "/LDB" "CPU s" "/LDB"
 row "cold  lancefs  cat data/vec.bin" "$dc" "$dcc" lfs_cold lfs_cold_cpu
 row "cold  lancefs  numpy.load(data/vec.npy)" "$dc" "$dcc" np_cold np_cold_cpu
@@ -215,7 +216,10 @@ record vec_lancedb_rss_mb "$ldb_rss"
 
 if [ "$perf" = 1 ]; then
 	echo
-	echo "== perf: lancefs daemon during $warm warm reads (self time, top 25)"
-	perf report -i "$DATA/perf-vec_read.data" --no-children --sort symbol --stdio 2>/dev/null |
-		grep -v '^#' | grep '%' | head -25
+	echo "== perf: lancefs daemon during $warm warm reads: self time by symbol (top 20)"
+	{ perf report -i "$DATA/perf-vec_read.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+		grep -v '^#' | grep '%' | head -20; } || true
+	echo "== perf: call chains of the symbols above 10% (perf report -i $DATA/perf-vec_read.data)"
+	{ perf report -i "$DATA/perf-vec_read.data" --no-children --sort symbol --stdio -G --percent-limit 10 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -60; } || true
 fi
