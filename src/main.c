@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,11 @@ static int cmd_inspect(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Cache blocks and decoded chunks are large and short-lived: keep them
+	 * in their own mappings so that freeing them gives the memory back
+	 * (glibc would otherwise raise its threshold and keep freed blocks in
+	 * the heap, growing the daemon past its --cache-size). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	lfs_cache_opts_init(&cache_opts);
 	if (argc < 2) {
 		usage(stderr);

@@ -915,7 +915,7 @@ static int cache_read(void *impl, const char *key, uint64_t off, void *buf, size
 		if (o && off < o->info.size && len) {
 			if (len > o->info.size - off)
 				len = (size_t)(o->info.size - off);
-			if (c->nthreads && plan_readahead(c, o, off, len, &job))
+			if (c->nthreads && !lfs_io_exact() && plan_readahead(c, o, off, len, &job))
 				enqueue_job(c, &job);
 		}
 		pthread_mutex_unlock(&c->mu);

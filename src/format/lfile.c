@@ -56,6 +56,7 @@ int lfs_lfile_open(lfs_store *store, const char *key, uint64_t size_hint,
 	}
 	f->major = ctx.major;
 	f->minor = ctx.minor;
+	lfs_io_set_exact(1);
 	if (ctx.major == 0 && (ctx.minor == 1 || ctx.minor == 2))
 		rc = lfs_legacy_open(&ctx, &f->impl, &f->ops, err);
 	else if ((ctx.major == 0 && ctx.minor == 3) || (ctx.major == 2 && ctx.minor <= 2))
@@ -63,6 +64,7 @@ int lfs_lfile_open(lfs_store *store, const char *key, uint64_t size_hint,
 	else
 		rc = lfs_fail(err, -ENOTSUP, "%s: Lance file version %u.%u is not supported", key,
 			      ctx.major, ctx.minor);
+	lfs_io_set_exact(0);
 	if (rc) {
 		free(f);
 		f = NULL;
@@ -97,7 +99,10 @@ int lfs_lfile_read(lfs_lfile *f, const lfs_field *field, uint64_t start, uint64_
 		return lfs_fail(err, -EINVAL, "rows %llu+%llu are past the file's %llu rows",
 				(unsigned long long)start, (unsigned long long)count,
 				(unsigned long long)lfs_lfile_num_rows(f));
+	/* pages are read whole: nothing to gain from the cache reading ahead */
+	lfs_io_set_exact(1);
 	int rc = f->ops->read(f->impl, field, start, count, out, err);
+	lfs_io_set_exact(0);
 	if (rc == -EIO)
 		lfs_stat_add(decode_errors, 1);
 	return rc;
@@ -106,5 +111,8 @@ int lfs_lfile_read(lfs_lfile *f, const lfs_field *field, uint64_t start, uint64_
 int lfs_lfile_page_starts(lfs_lfile *f, const lfs_field *field, uint64_t **starts, size_t *n,
 			  lfs_err *err)
 {
-	return f->ops->page_starts(f->impl, field, starts, n, err);
+	lfs_io_set_exact(1);
+	int rc = f->ops->page_starts(f->impl, field, starts, n, err);
+	lfs_io_set_exact(0);
+	return rc;
 }

@@ -562,18 +562,28 @@ static int parse_in_table(struct node *n, char **parts, int np)
 		for (int i = 1; i < np; i++)
 			if (strcmp(parts[i], ".") == 0 || strcmp(parts[i], "..") == 0)
 				return -ENOENT;
-		rc = lfs_store_stat(M.opts.store, n->raw_key, &info, NULL);
+		lfs_err err;
+		rc = lfs_store_stat(M.opts.store, n->raw_key, &info, &err);
 		if (rc == 0) {
 			n->kind = N_RAW_FILE;
 			return 0;
 		}
+		if (rc != -ENOENT && rc != -EISDIR) {
+			lfs_error("raw/%s: %s", n->raw_key, err.msg);
+			return -EIO; /* the store failed: not "no such file" */
+		}
 		/* not an object: a directory if it lists */
 		lfs_store_entry *entries;
 		size_t ne;
-		if (lfs_store_list(M.opts.store, n->raw_key, &entries, &ne, NULL) == 0) {
+		rc = lfs_store_list(M.opts.store, n->raw_key, &entries, &ne, &err);
+		if (rc == 0) {
 			lfs_store_entries_free(entries, ne);
 			n->kind = N_RAW_DIR;
 			return 0;
+		}
+		if (rc != -ENOENT && rc != -ENOTDIR) {
+			lfs_error("raw/%s: %s", n->raw_key, err.msg);
+			return -EIO;
 		}
 		return -ENOENT;
 	}
@@ -1661,20 +1671,19 @@ static void lfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (h->kind == N_DOC || h->kind == N_STATS) {
-		if ((uint64_t)off < h->len)
-			got = h->len - (size_t)off < size ? h->len - (size_t)off : size;
-		lfs_stat_add(fuse_reads, 1);
-		lfs_stat_add(fuse_read_bytes, got);
-		fuse_reply_buf(req, got ? (const char *)h->bytes + off : NULL, got);
-		return;
-	}
+	/* The reply is sent from a buffer of this request's own: once replied,
+	 * the file may be closed and its handle freed by another thread. */
 	char *buf = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (h->kind == N_VIEW)
+	if (h->kind == N_DOC || h->kind == N_STATS) {
+		if ((uint64_t)off < h->len) {
+			got = h->len - (size_t)off < size ? h->len - (size_t)off : size;
+			memcpy(buf, h->bytes + off, got);
+		}
+	} else if (h->kind == N_VIEW)
 		rc = lfs_view_read(h->view, (uint64_t)off, size, buf, &got, &err);
 	else if (h->kind == N_QUERY_FILE)
 		rc = lfs_qfile_read(h->qf, (uint64_t)off, size, buf, &got);

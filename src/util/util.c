@@ -220,3 +220,8 @@ int lfs_stats_render(lfs_buf *out)
 	}
 	return 0;
 }
+
+static __thread int io_exact;
+
+void lfs_io_set_exact(int on) { io_exact = on; }
+int lfs_io_exact(void) { return io_exact; }

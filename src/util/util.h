@@ -90,6 +90,15 @@ uint64_t lfs_now_ns(void);
 
 
 
+/* ---- read-ahead hint ----
+ * The Lance readers ask for exactly the byte ranges they decode (whole
+ * pages), so reading ahead of them only fetches bytes of other columns;
+ * raw/ readers stream files and gain from it.  The hint is per thread:
+ * lfs_io_set_exact(1) before exact reads, (0) after; the block cache reads
+ * ahead only when it is 0. */
+void lfs_io_set_exact(int on);
+int lfs_io_exact(void);
+
 /* ---- process-wide counters, shown in .lancefs/stats ---- */
 struct lfs_stats {
 	uint64_t store_requests;      /* requests sent to the object store */
