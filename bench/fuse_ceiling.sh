@@ -54,7 +54,8 @@ if [ ! -x "$ceiling" ] || [ "$BENCH/fuse_ceiling.c" -nt "$ceiling" ]; then
 		$(pkg-config --cflags --libs fuse3) || die "cannot build fuse_ceiling.c"
 fi
 
-tmp=$(scratch_dir)
+scratch_dir
+tmp=$SCRATCH
 cmnt=$tmp/ceiling lmnt=$tmp/lancefs
 mkdir -p "$cmnt"
 "$ceiling" --size "$bytes" "$cmnt" 2>"$DATA/fuse_ceiling.log" &
@@ -131,7 +132,7 @@ printf '  %-28s %7s  %-11s %6s  %6s  %6s  %7s  %s\n' "" "wall s" "min-max" "MB/s
 for ra in $ra_list; do
 	for tool in cat dd; do
 		for fs in ceiling lancefs; do
-			eval "walls=(\"\${W_${fs}_${tool}_$ra[@]}\") cpus=(\"\${C_${fs}_${tool}_$ra[@]}\")"
+			eval "walls=(\"\${W_${fs}_${tool}_${ra}[@]}\") cpus=(\"\${C_${fs}_${tool}_${ra}[@]}\")"
 			w=$(median "${walls[@]}") c=$(median "${cpus[@]}") b=$(minimum "${walls[@]}")
 			eval "${fs}_w=\$w ${fs}_c=\$c ${fs}_b=\$b"
 			frac=

@@ -46,7 +46,12 @@ cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	for d in "${_tmpdirs[@]+"${_tmpdirs[@]}"}"; do
-		rm -rf "$d"
+		# never recurse into a mount that would not go away
+		if awk -v d="$d/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/mounts; then
+			echo "$(basename "$0"): $d still has a mount in it; left in place" >&2
+		else
+			rm -rf "$d"
+		fi
 	done
 }
 trap cleanup EXIT
@@ -54,12 +59,11 @@ set -o errtrace
 trap 'echo "$(basename "$0"): command failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 trap 'exit 130' INT TERM HUP
 
-# A fresh scratch directory, removed at exit.
+# A fresh scratch directory in SCRATCH, removed at exit (call it directly, not in $(...),
+# which would forget it).
 scratch_dir() {
-	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/lancefs-bench.XXXXXX")
-	_tmpdirs+=("$d")
-	echo "$d"
+	SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/lancefs-bench.XXXXXX")
+	_tmpdirs+=("$SCRATCH")
 }
 
 # Remember a process to stop, or a mount point to unmount, at exit.

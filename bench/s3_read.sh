@@ -76,9 +76,10 @@ t0=$(now_ns)
 s3_upload_dir "$VEC_DB" bench vec >/dev/null || die "upload to the S3 test server failed"
 upload_s=$(awk -v a="$t0" -v b="$(now_ns)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 uri=s3://bench/vec/vec.lance
-mnt=$(scratch_dir)/mnt
+scratch_dir
+mnt=$SCRATCH/mnt
 
-COUNT_PID= PROXY=
+COUNT_PID='' PROXY=''
 # start_counter UPSTREAM: (re)starts the counting proxy in front of UPSTREAM; sets PROXY.
 start_counter() {
 	if [ -n "$COUNT_PID" ]; then

@@ -56,7 +56,8 @@ warn_not_root
 ensure_vec_dataset "$ROWS" "$DIM"
 db=$VEC_DB ds=$VEC_DS
 bytes=$((ROWS * DIM * 4))
-mnt=$(scratch_dir)/mnt
+scratch_dir
+mnt=$SCRATCH/mnt
 
 # ------------------------------------------------------------------ the readers
 # Each round measures every reader once, interleaved, so that a change in the machine's
@@ -156,7 +157,7 @@ load_after=$(cut -d' ' -f1 /proc/loadavg)
 
 lc=$(median "${lfs_cold[@]}") lw=$(median "${lfs_warm[@]}")
 dc=$(median "${ldb_cold[@]}") dw=$(median "${ldb_warm[@]}")
-lcc=$(median "${lfs_cold_cpu[@]}") lwc=$(median "${lfs_warm_cpu[@]}")
+lwc=$(median "${lfs_warm_cpu[@]}")
 dcc=$(median "${ldb_cold_cpu[@]}") dwc=$(median "${ldb_warm_cpu[@]}")
 match=MISMATCH np_match=MISMATCH
 [ "$lfs_sha" = "$ldb_sha" ] && match=MATCH
