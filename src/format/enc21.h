@@ -69,6 +69,18 @@ enum e21_scheme { E21_SCHEME_NONE = 0, E21_SCHEME_LZ4 = 1, E21_SCHEME_ZSTD = 2 }
 #define E21_MAX_FSL 8
 #define E21_MAX_PACKED 64
 
+/* FSST: decodes one compressed string.  Returns the decoded length, or -1
+ * when the input is malformed or out would overflow out_cap. */
+typedef struct e21_fsst {
+	uint64_t sym[256];
+	uint8_t len[256];
+	uint32_t n_symbols;
+	int enabled;                 /* the table's decoder switch */
+} e21_fsst;
+int e21_fsst_init(e21_fsst *t, const uint8_t *table, size_t len);
+int64_t e21_fsst_decode(const e21_fsst *t, const uint8_t *in, size_t len, uint8_t *out,
+			size_t out_cap);
+
 /* One node of a parsed CompressiveEncoding tree. */
 typedef struct e21_comp {
 	int kind;                    /* enum e21_comp_kind; 0 = absent */
@@ -87,6 +99,7 @@ typedef struct e21_comp {
 	int field_is_var[E21_MAX_PACKED];           /* varpacked: bits are a length prefix */
 	struct e21_comp *field_enc[E21_MAX_PACKED]; /* varpacked: per-field encoding */
 	uint64_t num_items;          /* dictionary */
+	e21_fsst *fsst;              /* Fsst: the symbol table, parsed */
 } e21_comp;
 
 /* Nodes come from an arena so a whole tree is freed at once. */
@@ -119,6 +132,8 @@ typedef struct e21_block {
 	/* VAR: value i is data[off(i) .. off(i + 1)) */
 	uint32_t off_bits;           /* 32 or 64 */
 	const uint8_t *offsets;      /* n + 1 little-endian offsets */
+	const e21_fsst *fsst;        /* when set, the values are FSST-compressed with
+				      * this table (decoded as they are appended) */
 	/* STRUCT: one child block per field */
 	struct e21_block *kids;
 	uint32_t n_kids;
@@ -184,17 +199,6 @@ int e21_general_decompress(int scheme, const uint8_t *in, size_t len, uint8_t **
  * out receives 1024 values of word_bits / 8 bytes each. */
 void e21_unpack_fastlanes(uint32_t word_bits, uint32_t width, const uint8_t *in, uint8_t *out);
 
-/* FSST: decodes one compressed string.  Returns the decoded length, or -1
- * when the input is malformed or out would overflow out_cap. */
-typedef struct e21_fsst {
-	uint64_t sym[256];
-	uint8_t len[256];
-	uint32_t n_symbols;
-	int enabled;                 /* the table's decoder switch */
-} e21_fsst;
-int e21_fsst_init(e21_fsst *t, const uint8_t *table, size_t len);
-int64_t e21_fsst_decode(const e21_fsst *t, const uint8_t *in, size_t len, uint8_t *out,
-			size_t out_cap);
 
 /* ---------------------------------------------------------------------
  * Values of a leaf (enc21_page.c / enc21_field.c)

@@ -346,6 +346,13 @@ static int parse_ce(const uint8_t *msg, size_t len, e21_arena *a, e21_comp **out
 		return malformed(err, "compressive");
 	if (!c->kind)
 		return lfs_fail(err, -EIO, "empty compressive encoding description");
+	if (c->kind == E21_C_FSST) {
+		c->fsst = e21_arena_alloc(a, sizeof(*c->fsst));
+		if (!c->fsst)
+			return lfs_fail(err, -ENOMEM, "out of memory");
+		if (!c->has_bytes || e21_fsst_init(c->fsst, c->bytes, c->bytes_len))
+			return lfs_fail(err, -EIO, "FSST symbol table is damaged");
+	}
 	/* Required children. */
 	switch (c->kind) {
 	case E21_C_VARIABLE:
@@ -587,27 +594,6 @@ int e21_fsst_init(e21_fsst *t, const uint8_t *table, size_t len)
 	return 0;
 }
 
-/* Exact decoded length of one string, or -1 when malformed. */
-static int64_t fsst_decoded_len(const e21_fsst *t, const uint8_t *in, size_t len)
-{
-	int64_t n = 0;
-	if (!t->enabled)
-		return (int64_t)len;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = in[i];
-		if (c == 255) {
-			if (++i >= len)
-				return -1;
-			n++;
-		} else if (c < t->n_symbols) {
-			n += t->len[c];
-		} else {
-			return -1;
-		}
-	}
-	return n;
-}
-
 int64_t e21_fsst_decode(const e21_fsst *t, const uint8_t *in, size_t len, uint8_t *out,
 			size_t out_cap)
 {
@@ -643,62 +629,18 @@ int64_t e21_fsst_decode(const e21_fsst *t, const uint8_t *in, size_t len, uint8_
 	return (int64_t)o;
 }
 
-/* FSST-decodes every value of a VAR block into a new VAR block (64-bit
- * offsets). */
-static int fsst_block(const e21_comp *c, const e21_block *in, e21_block *out, const e21_where *w,
+/* FSST over variable-width values: the values stay compressed and carry
+ * the table; they are decoded straight into the output column as they are
+ * appended (e21_vals_append), saving a copy. */
+static int fsst_block(const e21_comp *c, e21_block *in, e21_block *out, const e21_where *w,
 		      lfs_err *err)
 {
-	e21_fsst t;
-	uint64_t total = 0;
-	uint8_t *data;
-	uint64_t *offs;
-
-	if (!c->has_bytes || e21_fsst_init(&t, c->bytes, c->bytes_len))
+	if (!c->fsst)
 		return e21_fail(w, err, -EIO, "FSST symbol table is damaged");
-	for (uint64_t i = 0; i < in->n; i++) {
-		uint64_t a = e21_var_off(in, i), b = e21_var_off(in, i + 1);
-		int64_t l = fsst_decoded_len(&t, in->data + a, (size_t)(b - a));
-		if (l < 0)
-			return e21_fail(w, err, -EIO, "FSST string %llu is damaged",
-					(unsigned long long)i);
-		total += (uint64_t)l;
-		if (total > E21_MAX_BUFFER)
-			return e21_fail(w, err, -EIO, "FSST strings decode to more than %zu bytes",
-					E21_MAX_BUFFER);
-	}
-	data = malloc(total + 16);
-	offs = malloc((in->n + 1) * sizeof(*offs));
-	if (!data || !offs) {
-		free(data);
-		free(offs);
-		return lfs_fail(err, -ENOMEM, "out of memory");
-	}
-	uint64_t pos = 0;
-	offs[0] = 0;
-	for (uint64_t i = 0; i < in->n; i++) {
-		uint64_t a = e21_var_off(in, i), b = e21_var_off(in, i + 1);
-		/* The exact length is known, but symbols are copied 8 bytes at a
-		 * time: allow the 16 spare bytes past the end. */
-		int64_t l = e21_fsst_decode(&t, in->data + a, (size_t)(b - a), data + pos,
-					    (size_t)(total + 16 - pos));
-		if (l < 0) {
-			free(data);
-			free(offs);
-			return e21_fail(w, err, -EIO, "FSST string %llu is damaged",
-					(unsigned long long)i);
-		}
-		pos += (uint64_t)l;
-		offs[i + 1] = pos;
-	}
-	e21_block_init(out);
-	out->kind = E21_B_VAR;
-	out->n = in->n;
-	out->data = data;
-	out->data_len = total;
-	out->off_bits = 64;
-	out->offsets = (const uint8_t *)offs;
-	e21_block_own(out, data);
-	e21_block_own(out, offs);
+	if (in->fsst)
+		return e21_fail(w, err, -EIO, "FSST over FSST");
+	block_move(out, in);
+	out->fsst = c->fsst;
 	return 0;
 }
 

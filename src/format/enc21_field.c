@@ -17,10 +17,26 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ value columns */
+
+/* Large value buffers are filled once, front to back: ask for huge pages
+ * so that filling them costs a fault per 2 MiB rather than per 4 KiB. */
+static void advise_huge(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), z = ((uintptr_t)p + size) & ~(huge - 1);
+	if (size >= 4 * huge && z > a)
+		madvise((void *)a, z - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)size;
+#endif
+}
 
 static int reserve(void **p, size_t need)
 {
@@ -34,11 +50,13 @@ static int reserve(void **p, size_t need)
 		want = usable + usable / 2;
 	void *q = realloc(*p, want);
 	if (!q) {
+		want = need;
 		q = realloc(*p, need);
 		if (!q)
 			return -ENOMEM;
 	}
 	*p = q;
+	advise_huge(q, want);
 	return 0;
 }
 
@@ -242,6 +260,31 @@ static int append_var(lfs_column *c, const e21_block *b, uint64_t from, uint64_t
 	uint64_t a = e21_var_off(b, from), z = e21_var_off(b, from + n);
 	if (z < a || z > b->data_len)
 		return e21_fail(w, err, -EIO, "variable-width values out of range");
+	if (b->fsst && b->fsst->enabled) {
+		/* Decode straight into the column: a code yields at most 8
+		 * bytes, so 8 bytes per compressed byte (and 16 spare for the
+		 * word-wide copies) always suffice. */
+		uint64_t cap, at = base;
+		if (lfs_mul_u64(z - a, 8, &cap) || lfs_add_u64(cap, base + 16, &cap) ||
+		    cap > ((uint64_t)1 << 40))
+			return e21_fail(w, err, -EIO, "FSST values too large");
+		if (reserve((void **)&c->offsets, (size_t)(len + n + 1) * 8) ||
+		    reserve((void **)&c->data, (size_t)cap))
+			return oom(err);
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t s0 = e21_var_off(b, from + i), s1 = e21_var_off(b, from + i + 1);
+			int64_t got = e21_fsst_decode(b->fsst, b->data + s0, (size_t)(s1 - s0),
+						      c->data + at, (size_t)(cap - at));
+			if (got < 0)
+				return e21_fail(w, err, -EIO, "FSST value %llu is damaged",
+						(unsigned long long)(from + i));
+			at += (uint64_t)got;
+			c->offsets[len + i + 1] = at;
+		}
+		c->data_len = at;
+		c->length = len + n;
+		return 0;
+	}
 	if (reserve((void **)&c->offsets, (size_t)(len + n + 1) * 8) ||
 	    reserve((void **)&c->data, (size_t)(base + (z - a))))
 		return oom(err);
@@ -642,6 +685,12 @@ static int build_node(build_ctx *bc, const lfs_field *x, const lfs_field *top, l
 					(unsigned long long)out->length, (unsigned long long)o->n);
 		out->validity = o->validity;
 		o->validity = NULL;
+		/* FSST decoding reserves generously: give back what was not used */
+		if (out->data && malloc_usable_size(out->data) > 2 * out->data_len + ((size_t)1 << 20)) {
+			uint8_t *p = realloc(out->data, (size_t)out->data_len + 1);
+			if (p)
+				out->data = p;
+		}
 		rc = normalize_nulls(out, err);
 		if (rc)
 			return rc;
