@@ -101,6 +101,7 @@ mount_ds() {
 	return 1
 }
 
+
 unmount_ds() {
 	fusermount3 -u "$1"
 }
@@ -108,4 +109,25 @@ unmount_ds() {
 # The log of the mount at MOUNTPOINT.
 mount_log() { cat "$WORK/$(basename "$1").log"; }
 
-finish() { exit "$T_FAILED"; }
+# Sanitizer reports or crashes in any daemon's log fail the test, with the
+# report shown (the logs are deleted with $WORK).
+daemon_reports() {
+	local bad=0
+	for log in "$WORK"/*.log; do
+		[ -f "$log" ] || continue
+		if grep -qE "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|Segmentation fault|Aborted" "$log"; then
+			diag "$(basename "$log"):"
+			grep -E -A25 "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$log" | head -60 | sed 's/^/# /'
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+finish() {
+	for m in $MOUNTS; do fusermount3 -u "$m" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	MOUNTS="" PIDS=""
+	daemon_reports || T_FAILED=1
+	exit "$T_FAILED"
+}
