@@ -1145,8 +1145,12 @@ static int fullzip_read(const page_ctx *pc, const page_state *s, uint64_t start,
 	if (s->bits_rep + s->bits_def > 0)
 		cw = s->bits_rep + s->bits_def <= 8 ? 1 : s->bits_rep + s->bits_def <= 16 ? 2 : 4;
 	if (!s->fz_var) {
-		if (e21_fixed_pv_bits(s->fz_c, &vbytes) || vbytes % 8 || vbytes == 0 ||
-		    vbytes != s->fz_bits)
+		int prc = e21_fixed_pv_bits(s->fz_c, &vbytes);
+		if (prc == -ENOTSUP || (!prc && vbytes % 8 && vbytes == s->fz_bits))
+			return e21_fail(&w, err, -ENOTSUP,
+					"full-zip values of %llu bits in a %s encoding are not supported",
+					(unsigned long long)s->fz_bits, e21_comp_name(s->fz_c->kind));
+		if (prc || vbytes % 8 || vbytes == 0 || vbytes != s->fz_bits)
 			return e21_fail(&w, err, -EIO, "full-zip values of %llu bits do not match their encoding",
 					(unsigned long long)s->fz_bits);
 		vbytes /= 8;
