@@ -195,6 +195,9 @@ T('allnull', 1000, [F('a', new A.Int32()), F('s', new A.Utf8()), F('l', new A.Li
   F('st', new A.Struct([F('a', new A.Int32())]))],
 (i) => ({ a: null, s: null, l: i % 2 ? null : [], st: i % 3 ? null : { a: null } }));
 
+// The null type: an all-null page without buffers.
+T('nulltype', 100, [F('z', new A.Null()), F('i', new A.Int32())], (i) => ({ z: null, i: i % 3 ? i : null }));
+
 // Constant pages (2.2): fixed-width inline, strings in a value buffer.
 T('const', 3000, [F('c', new A.Int32(), false), F('cs', new A.Utf8()), F('cf', new A.Float64()),
   F('cn', new A.Int64())],
@@ -271,7 +274,7 @@ function byteWidth(t) {
   return 0;
 }
 function render(data, i) {
-  if (!data.getValid(i)) return 'N';
+  if (data.type.typeId == A.Type.Null || !data.getValid(i)) return 'N';
   const t = data.type;
   switch (t.typeId) {
     case A.Type.Bool: { const idx = data.offset + i; return (data.values[idx >> 3] >> (idx & 7)) & 1 ? '1' : '0'; }
