@@ -1348,10 +1348,10 @@ static int fullzip_read(const page_ctx *pc, const page_state *s, uint64_t start,
 		if (!s->fz_var) {
 			rc = e21_fixed_pv_decode(s->fz_c, vdata, (size_t)(visible * vbytes), visible, &dec,
 						 &bw, err);
-			if (!rc)
+			if (!rc) {
 				rc = e21_vals_append(&leaf->vals, &dec, 0, visible, &bw, err);
-			if (!rc)
 				e21_block_free(&dec);
+			}
 		} else {
 			raw.kind = E21_B_VAR;
 			raw.n = nvalid;
