@@ -856,10 +856,23 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int page_starts(lfs_f2_file *f, const lfs_field *field, uint64_t **starts, size_t *n,
+		       lfs_err *err);
+
 static int f2_page_starts(void *impl, const lfs_field *field, uint64_t **starts, size_t *n,
 			  lfs_err *err)
 {
 	lfs_f2_file *f = impl;
+	int rc = page_starts(f, field, starts, n, err);
+	/* Every message names the file. */
+	if (rc && err && !strstr(err->msg, f->key))
+		lfs_err_prefix(err, "%s: field %s: ", f->key, field->name ? field->name : "?");
+	return rc;
+}
+
+static int page_starts(lfs_f2_file *f, const lfs_field *field, uint64_t **starts, size_t *n,
+		       lfs_err *err)
+{
 	uint32_t cols[64];
 	size_t ncols = 0, total = 0, k = 0;
 	uint64_t *v;
