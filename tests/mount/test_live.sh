@@ -65,7 +65,9 @@ check "versions/@TIME accepts a date and an offset" sh -c 'test -L "$0/versions/
 
 v=$(step cleanup)
 check "cleanup: removed versions vanish from versions/" sh -c '[ "$(ls "$0/versions" | grep -v latest | sort -n | tr "\n" " ")" = "$1 " ]' "$M" "$(expected_versions)"
-check "cleanup: a removed version's directory is gone" sh -c '! test -e "$0/versions/1/rows.jsonl"' "$M"
+# the kernel may trust a looked-up name for its entry timeout (1 s)
+check "cleanup: a removed version's directory is gone (within the entry timeout)" sh -c '
+	for i in $(seq 1 40); do test -e "$0/versions/1/rows.jsonl" || exit 0; sleep 0.1; done; exit 1' "$M"
 check "cleanup: the remaining versions still agree" bash -c '
 	for o in $3; do $PY "$0" rows "$1/versions/$o" "$2" $o || exit 1; done' "$CMP" "$M" "$EXP" "$(expected_versions)"
 check "the daemon logged no errors" sh -c '! grep -q "error" "$0"' "$WORK/mnt.log"
