@@ -278,7 +278,9 @@ static int decode_field(const lfs_pb_field *f, lfs_field *field)
 
 	if (f->wire != LFS_PB_LEN)
 		return -EIO;
-	field->parent_id = -1;
+	/* proto3 leaves out fields equal to 0: a child of field 0 has no
+	 * parent_id on the wire (top-level fields carry -1 explicitly) */
+	field->parent_id = 0;
 	lfs_pb_sub(f, &sub);
 	while ((rc = lfs_pb_next(&sub, &e)) > 0) {
 		switch (e.number) {

@@ -180,16 +180,39 @@ static void test_logical_types(void)
 	tap_ok(lfs_parse_logical_type("float128", &t) == -ENOTSUP, "unknown type refused");
 }
 
+/* proto3 omits parent_id 0: the children of field 0 carry no parent_id */
+static void test_child_of_field_zero(void)
+{
+	static const uint8_t msg[] = {
+		/* fields[0]: name "st", id 0 (omitted), parent_id -1, logical_type "struct" */
+		0x0a, 0x19, 0x12, 0x02, 's', 't', 0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0x01, 0x2a, 0x06, 's', 't', 'r', 'u', 'c', 't', 0x30, 0x01,
+		/* fields[1]: name "a", id 1, no parent_id, logical_type "int32" */
+		0x0a, 0x0e, 0x12, 0x01, 'a', 0x18, 0x01, 0x2a, 0x05, 'i', 'n', 't', '3', '2',
+		0x30, 0x01,
+		/* version 1 */
+		0x18, 0x01,
+	};
+	lfs_manifest *m = NULL;
+	lfs_err err = { "" };
+	int rc = lfs_manifest_decode(msg, sizeof(msg), &m, &err);
+	tap_ok(rc == 0 && m->schema.n_top == 1 && m->schema.top[0]->n_children == 1 &&
+		       strcmp(m->schema.top[0]->children[0]->name, "a") == 0,
+	       "a field without parent_id is a child of field 0 (%s)", err.msg);
+	lfs_manifest_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	const char *srcdir = getenv("top_srcdir");
 	snprintf(data_dir, sizeof(data_dir), "%s/tests/unit/data/table",
 		 srcdir ? srcdir : (argc > 1 ? argv[1] : "."));
-	tap_plan(6 + 18 + 6 + 4 + 10);
+	tap_plan(6 + 18 + 6 + 4 + 10 + 1);
 	test_version_names();
 	test_small_v3();
 	test_deletions();
 	test_damage();
 	test_logical_types();
+	test_child_of_field_zero();
 	return tap_done();
 }
