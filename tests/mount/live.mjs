@@ -47,10 +47,11 @@ switch (step) {
   case 'drop_column': await t.dropColumns(['label']); break;
   case 'tag': await (await t.tags()).create('live-tag', (await t.version()) - 1); break;
   case 'cleanup': {
-    // drop every version older than the newest two
-    const versions = await t.listVersions();
-    const keep = versions[versions.length - 2].timestamp;
-    await t.optimize({ cleanupOlderThan: new Date(keep.getTime() - 1), deleteUnverified: true });
+    // drop every version but the newest (LanceDB refuses to drop a tagged
+    // version, so the tag goes first)
+    const tags = await t.tags();
+    for (const name of Object.keys(await tags.list())) await tags.delete(name);
+    await t.optimize({ cleanupOlderThan: new Date(), deleteUnverified: true });
     break;
   }
   default: throw new Error('unknown step ' + step);

@@ -13,7 +13,15 @@ M="$WORK/mnt"
 steps="append delete_few delete_many update compact add_column alter_column drop_column"
 plan $((1 + 4 * 8 + 8))
 
-step() { node "$LIVE" "$D" "$1" "$EXP" 2>"$WORK/live.err" | tail -1; }
+# step NAME: LanceDB changes the table; prints the new latest version, and
+# fails (showing LanceDB's error) when LanceDB did
+step() {
+	if ! node "$LIVE" "$D" "$1" "$EXP" >"$WORK/live.out" 2>"$WORK/live.err"; then
+		grep -iE "error" "$WORK/live.err" | head -3 | sed 's/^/# /' >&2
+		return 1
+	fi
+	tail -1 "$WORK/live.out"
+}
 expected_versions() { $PY -c 'import json,sys; print(" ".join(str(v["version"]) for v in json.load(open(sys.argv[1]))["versions"]))' "$EXP"; }
 # waits (up to 20 s) until the mount's root shows version $1
 root_at() {
@@ -42,7 +50,7 @@ done
 
 check "an open file keeps reading the version it was opened at" sh -c 'cat <&3 | cmp - "$0"' "$WORK/v1.jsonl"
 exec 3<&-
-v=$(step tag)
+v=$(step tag) || diag "LanceDB could not tag"
 check "tags/live-tag points where LanceDB's tag does" sh -c '
 	want=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))[\"tags\"][\"live-tag\"])" "$1")
 	[ "$(readlink "$0/tags/live-tag")" = "../versions/$want" ] && $PY "$2" rows "$0/tags/live-tag" "$1" $want' "$M" "$EXP" "$CMP"
@@ -63,11 +71,15 @@ if os.path.lexists(os.path.join(m, "versions", "@" + early)):
 PY
 check "versions/@TIME accepts a date and an offset" sh -c 'test -L "$0/versions/@2100-01-01" && test -L "$0/versions/@2100-01-01T00:00:00+02:00"' "$M"
 
-v=$(step cleanup)
+before=$(expected_versions)
+v=$(step cleanup) || diag "LanceDB's cleanup failed"
+gone=$(for o in $before; do echo " $(expected_versions) " | grep -q " $o " || echo $o; done | head -1)
+[ -n "$gone" ] || diag "LanceDB's cleanup removed no version"
 check "cleanup: removed versions vanish from versions/" sh -c '[ "$(ls "$0/versions" | grep -v latest | sort -n | tr "\n" " ")" = "$1 " ]' "$M" "$(expected_versions)"
 # the kernel may trust a looked-up name for its entry timeout (1 s)
 check "cleanup: a removed version's directory is gone (within the entry timeout)" sh -c '
-	for i in $(seq 1 40); do test -e "$0/versions/1/rows.jsonl" || exit 0; sleep 0.1; done; exit 1' "$M"
+	[ -n "$1" ] || exit 1
+	for i in $(seq 1 40); do test -e "$0/versions/$1/rows.jsonl" || exit 0; sleep 0.1; done; exit 1' "$M" "$gone"
 check "cleanup: the remaining versions still agree" bash -c '
 	for o in $3; do $PY "$0" rows "$1/versions/$o" "$2" $o || exit 1; done' "$CMP" "$M" "$EXP" "$(expected_versions)"
 check "the daemon logged no errors" sh -c '! grep -q "error" "$0"' "$WORK/mnt.log"
