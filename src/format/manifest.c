@@ -445,84 +445,69 @@ static int link_schema(lfs_schema *s, lfs_err *err)
 
 /* ---------------------------------------------------------------- fragments */
 
+static int data_file_field(void *ctx, const lfs_pb_field *e)
+{
+	lfs_data_file *df = ctx;
+	switch (e->number) {
+	case 1: return dup_str(e, &df->path);
+	case 2: return decode_i32s(e, &df->fields, &df->n_fields);
+	case 3: return decode_i32s(e, &df->column_indices, &df->n_column_indices);
+	case 4: df->major = (uint32_t)e->u64; return 0;
+	case 5: df->minor = (uint32_t)e->u64; return 0;
+	case 6: df->size_bytes = e->u64; return 0;
+	case 7: df->has_base_id = 1; df->base_id = (uint32_t)e->u64; return 0;
+	default: return 0;
+	}
+}
+
 static int decode_data_file(const lfs_pb_field *f, lfs_data_file *df)
 {
-	lfs_pb sub;
-	lfs_pb_field e;
-	int rc;
-
-	if (f->wire != LFS_PB_LEN)
-		return -EIO;
-	lfs_pb_sub(f, &sub);
-	while ((rc = lfs_pb_next(&sub, &e)) > 0) {
-		switch (e.number) {
-		case 1: TRY(dup_str(&e, &df->path)); break;
-		case 2: TRY(decode_i32s(&e, &df->fields, &df->n_fields)); break;
-		case 3: TRY(decode_i32s(&e, &df->column_indices, &df->n_column_indices)); break;
-		case 4: df->major = (uint32_t)e.u64; break;
-		case 5: df->minor = (uint32_t)e.u64; break;
-		case 6: df->size_bytes = e.u64; break;
-		case 7: df->has_base_id = 1; df->base_id = (uint32_t)e.u64; break;
-		default: break;
-		}
-	}
-	if (rc < 0)
-		return rc;
+	TRY(lfs_pb_each(f, data_file_field, df));
 	if (!df->path || !*df->path)
 		return -EIO;
 	return 0;
 }
 
+static int deletion_file_field(void *ctx, const lfs_pb_field *e)
+{
+	lfs_deletion_file *del = ctx;
+	switch (e->number) {
+	case 1: del->type = e->u64 ? LFS_DEL_BITMAP : LFS_DEL_ARROW; return 0;
+	case 2: del->read_version = e->u64; return 0;
+	case 3: del->id = e->u64; return 0;
+	case 4: del->num_deleted = e->u64; return 0;
+	case 7: del->has_base_id = 1; del->base_id = (uint32_t)e->u64; return 0;
+	default: return 0;
+	}
+}
+
 static int decode_deletion_file(const lfs_pb_field *f, lfs_deletion_file *del)
 {
-	lfs_pb sub;
-	lfs_pb_field e;
-	int rc;
-
 	if (f->wire != LFS_PB_LEN)
 		return -EIO;
 	del->present = 1;
-	lfs_pb_sub(f, &sub);
-	while ((rc = lfs_pb_next(&sub, &e)) > 0) {
-		switch (e.number) {
-		case 1: del->type = e.u64 ? LFS_DEL_BITMAP : LFS_DEL_ARROW; break;
-		case 2: del->read_version = e.u64; break;
-		case 3: del->id = e.u64; break;
-		case 4: del->num_deleted = e.u64; break;
-		case 7: del->has_base_id = 1; del->base_id = (uint32_t)e.u64; break;
-		default: break;
-		}
+	return lfs_pb_each(f, deletion_file_field, del);
+}
+
+static int fragment_field(void *ctx, const lfs_pb_field *e)
+{
+	lfs_fragment *frag = ctx;
+	switch (e->number) {
+	case 1: frag->id = e->u64; return 0;
+	case 2: {
+		lfs_data_file *df = grow((void **)&frag->files, &frag->n_files, sizeof(*df));
+		return df ? decode_data_file(e, df) : -ENOMEM;
 	}
-	return rc < 0 ? rc : 0;
+	case 3: return decode_deletion_file(e, &frag->deletion);
+	case 4: frag->physical_rows = e->u64; return 0;
+	case 5: case 6: frag->has_row_id_sequence = 1; return 0;
+	default: return 0;
+	}
 }
 
 static int decode_fragment(const lfs_pb_field *f, lfs_fragment *frag)
 {
-	lfs_pb sub;
-	lfs_pb_field e;
-	int rc;
-
-	if (f->wire != LFS_PB_LEN)
-		return -EIO;
-	lfs_pb_sub(f, &sub);
-	while ((rc = lfs_pb_next(&sub, &e)) > 0) {
-		switch (e.number) {
-		case 1: frag->id = e.u64; break;
-		case 2: {
-			lfs_data_file *df = grow((void **)&frag->files, &frag->n_files, sizeof(*df));
-			if (!df)
-				return -ENOMEM;
-			TRY(decode_data_file(&e, df));
-			break;
-		}
-		case 3: TRY(decode_deletion_file(&e, &frag->deletion)); break;
-		case 4: frag->physical_rows = e.u64; break;
-		case 5: case 6: frag->has_row_id_sequence = 1; break;
-		default: break;
-		}
-	}
-	if (rc < 0)
-		return rc;
+	TRY(lfs_pb_each(f, fragment_field, frag));
 	if (frag->deletion.present && frag->deletion.num_deleted > frag->physical_rows)
 		return -EIO;
 	return 0;
@@ -628,58 +613,57 @@ static int decode_index_section(const uint8_t *msg, size_t len, lfs_manifest *m)
 
 /* ----------------------------------------------------------------- manifest */
 
+/* A message of two strings, fields 1 and 2 (WriterVersion, DataStorageFormat). */
+struct two_strings {
+	char **first, **second;
+};
+
+static int two_strings_field(void *ctx, const lfs_pb_field *e)
+{
+	struct two_strings *t = ctx;
+	if (e->number == 1)
+		return dup_str(e, t->first);
+	if (e->number == 2)
+		return dup_str(e, t->second);
+	return 0;
+}
+
 static int decode_sub_strings(const lfs_pb_field *f, char **first, char **second)
 {
-	lfs_pb sub;
-	lfs_pb_field e;
-	int rc;
-	if (f->wire != LFS_PB_LEN)
-		return -EIO;
-	lfs_pb_sub(f, &sub);
-	while ((rc = lfs_pb_next(&sub, &e)) > 0) {
-		if (e.number == 1)
-			TRY(dup_str(&e, first));
-		else if (e.number == 2)
-			TRY(dup_str(&e, second));
+	struct two_strings t = { first, second };
+	return lfs_pb_each(f, two_strings_field, &t);
+}
+
+static int base_path_field(void *ctx, const lfs_pb_field *e)
+{
+	lfs_base_path *bp = ctx;
+	switch (e->number) {
+	case 1: bp->id = (uint32_t)e->u64; return 0;
+	case 2: return dup_str(e, &bp->name);
+	case 3: bp->is_dataset_root = e->u64 != 0; return 0;
+	case 4: return dup_str(e, &bp->path);
+	default: return 0;
 	}
-	return rc < 0 ? rc : 0;
 }
 
 static int decode_base_path(const lfs_pb_field *f, lfs_base_path *bp)
 {
-	lfs_pb sub;
-	lfs_pb_field e;
-	int rc;
-	if (f->wire != LFS_PB_LEN)
-		return -EIO;
-	lfs_pb_sub(f, &sub);
-	while ((rc = lfs_pb_next(&sub, &e)) > 0) {
-		switch (e.number) {
-		case 1: bp->id = (uint32_t)e.u64; break;
-		case 2: TRY(dup_str(&e, &bp->name)); break;
-		case 3: bp->is_dataset_root = e.u64 != 0; break;
-		case 4: TRY(dup_str(&e, &bp->path)); break;
-		default: break;
-		}
-	}
-	return rc < 0 ? rc : 0;
+	return lfs_pb_each(f, base_path_field, bp);
+}
+
+static int timestamp_field(void *ctx, const lfs_pb_field *e)
+{
+	lfs_manifest *m = ctx;
+	if (e->number == 1)
+		m->timestamp_s = (int64_t)e->u64;
+	else if (e->number == 2)
+		m->timestamp_ns = (int32_t)e->u64;
+	return 0;
 }
 
 static int decode_timestamp(const lfs_pb_field *f, lfs_manifest *m)
 {
-	lfs_pb sub;
-	lfs_pb_field e;
-	int rc;
-	if (f->wire != LFS_PB_LEN)
-		return -EIO;
-	lfs_pb_sub(f, &sub);
-	while ((rc = lfs_pb_next(&sub, &e)) > 0) {
-		if (e.number == 1)
-			m->timestamp_s = (int64_t)e.u64;
-		else if (e.number == 2)
-			m->timestamp_ns = (int32_t)e.u64;
-	}
-	return rc < 0 ? rc : 0;
+	return lfs_pb_each(f, timestamp_field, m);
 }
 
 static int decode_manifest_field(const lfs_pb_field *e, lfs_manifest *m)

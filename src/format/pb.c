@@ -118,3 +118,20 @@ char *lfs_pb_strdup(const lfs_pb_field *f)
 	s[f->len] = 0;
 	return s;
 }
+
+int lfs_pb_each(const lfs_pb_field *f, int (*each)(void *ctx, const lfs_pb_field *e), void *ctx)
+{
+	lfs_pb sub;
+	lfs_pb_field e;
+	int rc;
+
+	if (f->wire != LFS_PB_LEN)
+		return -EIO;
+	lfs_pb_sub(f, &sub);
+	while ((rc = lfs_pb_next(&sub, &e)) > 0) {
+		rc = each(ctx, &e);
+		if (rc)
+			return rc;
+	}
+	return rc;
+}

@@ -43,6 +43,10 @@ int lfs_pb_packed_varints(const lfs_pb_field *f, int (*each)(void *ctx, uint64_t
 int lfs_pb_count_varints(const lfs_pb_field *f, size_t *n);
 /* Copies a LEN field into a fresh NUL-terminated string (caller frees). */
 char *lfs_pb_strdup(const lfs_pb_field *f);
+/* Calls each(ctx, field) for every field of the sub-message f holds, in
+ * order; -EIO when f is not a LEN field or the sub-message is damaged, and
+ * each's first non-zero result stops the walk and is returned. */
+int lfs_pb_each(const lfs_pb_field *f, int (*each)(void *ctx, const lfs_pb_field *e), void *ctx);
 /* A sub-message reader over a LEN field. */
 static inline void lfs_pb_sub(const lfs_pb_field *f, lfs_pb *out) { lfs_pb_init(out, f->bytes, f->len); }
 static inline int64_t lfs_pb_zigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
