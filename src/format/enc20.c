@@ -47,26 +47,6 @@ const char *e20_kind_name(uint32_t kind)
 
 /* ------------------------------------------------------------ messages */
 
-static void field_path(const lfs_field *f, char *buf, size_t n)
-{
-	const lfs_field *chain[16];
-	size_t depth = 0, used = 0;
-
-	for (const lfs_field *p = f; p && depth < 16; p = p->parent)
-		chain[depth++] = p;
-	buf[0] = 0;
-	while (depth > 0 && used < n) {
-		const lfs_field *x = chain[--depth];
-		int w = snprintf(buf + used, n - used, "%s%s", used ? "." : "",
-				 x->name ? x->name : "?");
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-	if (!buf[0])
-		snprintf(buf, n, "?");
-}
-
 int e20_fail(const e20_page *pg, lfs_err *err, int code, uint64_t offset, const char *fmt, ...)
 {
 	char what[320], path[160];
@@ -75,7 +55,7 @@ int e20_fail(const e20_page *pg, lfs_err *err, int code, uint64_t offset, const 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	field_path(pg->field, path, sizeof(path));
+	lfs_field_path(pg->field, path, sizeof(path));
 	return lfs_fail(err, code, "%s: column %s (column %u), page %zu, at offset %llu: %s",
 			lfs_f2_key(pg->file), path, pg->column, pg->index,
 			(unsigned long long)offset, what);

@@ -23,24 +23,6 @@
 
 static const lfs_type u64_type = { .id = LFS_T_UINT64 };
 
-static void field_path(const lfs_field *f, char *buf, size_t n)
-{
-	const lfs_field *chain[16];
-	size_t depth = 0, used = 0;
-
-	for (const lfs_field *p = f; p && depth < 16; p = p->parent)
-		chain[depth++] = p;
-	buf[0] = 0;
-	while (depth > 0 && used < n) {
-		const lfs_field *x = chain[--depth];
-		int w = snprintf(buf + used, n - used, "%s%s", used ? "." : "",
-				 x->name ? x->name : "?");
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-}
-
 #define NO_OFFSET UINT64_MAX
 
 /* Fails naming the file, the field and (unless NO_OFFSET) the file offset. */
@@ -53,7 +35,7 @@ static int field_fail(lfs_f2_file *f, const lfs_field *field, lfs_err *err, int 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	field_path(field, path, sizeof(path));
+	lfs_field_path(field, path, sizeof(path));
 	if (offset == NO_OFFSET)
 		return lfs_fail(err, code, "%s: column %s (field id %d): %s", lfs_f2_key(f), path,
 				field->id, what);

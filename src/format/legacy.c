@@ -73,28 +73,6 @@ typedef struct legacy_page {
 
 /* ------------------------------------------------------------ errors, I/O */
 
-static const char *fname(const lfs_field *f)
-{
-	return f && f->name ? f->name : "?";
-}
-
-/* "top.child.leaf": a nested field is named with the column it belongs to. */
-static void field_path(const lfs_field *f, char *buf, size_t n)
-{
-	const lfs_field *chain[16];
-	size_t depth = 0, used = 0;
-
-	for (const lfs_field *p = f; p && depth < 16; p = p->parent)
-		chain[depth++] = p;
-	buf[0] = 0;
-	while (depth > 0 && used < n) {
-		int w = snprintf(buf + used, n - used, "%s%s", used ? "." : "", fname(chain[--depth]));
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-}
-
 /* Fails with `code`, naming the file, the column and the file offset. */
 __attribute__((format(printf, 6, 7)))
 static int damaged(lfs_err *err, int code, const legacy_file *lf, const lfs_field *f, uint64_t off,
@@ -106,7 +84,7 @@ static int damaged(lfs_err *err, int code, const legacy_file *lf, const lfs_fiel
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	if (f) {
-		field_path(f, path, sizeof(path));
+		lfs_field_path(f, path, sizeof(path));
 		return lfs_fail(err, code, "%s: column %s (field id %d) at offset %llu: %s", lf->key,
 				path, f->id, (unsigned long long)off, what);
 	}
@@ -123,7 +101,7 @@ static int unsupported(lfs_err *err, int code, const legacy_file *lf, const lfs_
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	field_path(f, path, sizeof(path));
+	lfs_field_path(f, path, sizeof(path));
 	return lfs_fail(err, code, "%s: column %s (field id %d): %s", lf->key, path, f->id, what);
 }
 

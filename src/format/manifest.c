@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- helpers */
@@ -859,6 +860,28 @@ const lfs_field *lfs_schema_top_by_name(const lfs_schema *s, const char *name)
 		if (strcmp(s->top[i]->name, name) == 0)
 			return s->top[i];
 	return NULL;
+}
+
+void lfs_field_path(const lfs_field *f, char *buf, size_t n)
+{
+	const lfs_field *chain[16];
+	size_t depth = 0, used = 0;
+
+	if (n == 0)
+		return;
+	for (const lfs_field *p = f; p && depth < 16; p = p->parent)
+		chain[depth++] = p;
+	buf[0] = 0;
+	while (depth > 0 && used < n) {
+		const lfs_field *x = chain[--depth];
+		int w = snprintf(buf + used, n - used, "%s%s", used ? "." : "",
+				 x->name ? x->name : "?");
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	if (!buf[0])
+		snprintf(buf, n, "?");
 }
 
 int lfs_version_from_filename(const char *name, uint64_t *version)

@@ -159,6 +159,9 @@ uint64_t lfs_fragment_live_rows(const lfs_fragment *f);
 uint64_t lfs_manifest_live_rows(const lfs_manifest *m);
 const lfs_field *lfs_schema_field_by_id(const lfs_schema *s, int32_t id);
 const lfs_field *lfs_schema_top_by_name(const lfs_schema *s, const char *name);
+/* The dotted path of a field from the top ("st.a.b"), for messages; "?" for
+ * a field without a name.  Always NUL-terminates buf (n > 0). */
+void lfs_field_path(const lfs_field *f, char *buf, size_t n);
 
 /* Parses a Lance logical type string ("timestamp:us:UTC", ...). */
 int lfs_parse_logical_type(const char *s, lfs_type *out);

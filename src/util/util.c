@@ -225,3 +225,43 @@ static __thread int io_exact;
 
 void lfs_io_set_exact(int on) { io_exact = on; }
 int lfs_io_exact(void) { return io_exact; }
+
+int lfs_array_grow(void **items, size_t *cap, size_t need, size_t item_size)
+{
+	size_t ncap = *cap ? *cap : 8;
+	size_t bytes;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	if (__builtin_mul_overflow(ncap, item_size, &bytes))
+		return -ENOMEM;
+	p = realloc(*items, bytes ? bytes : 1);
+	if (!p)
+		return -ENOMEM;
+	*items = p;
+	*cap = ncap;
+	return 0;
+}
+
+size_t lfs_count_le_u64(const void *first_key, size_t n, size_t stride, uint64_t key)
+{
+	const unsigned char *base = first_key;
+	size_t lo = 0, hi = n; /* items before lo are <= key, items from hi on are > key */
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t k;
+		memcpy(&k, base + mid * stride, sizeof(k));
+		if (k <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}

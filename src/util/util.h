@@ -82,6 +82,44 @@ static inline uint16_t lfs_le16(const void *p) { uint16_t v; memcpy(&v, p, 2); r
 static inline uint32_t lfs_le32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline uint64_t lfs_le64(const void *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
+/* ---- growable arrays ----
+ * lfs_array_grow makes room for at least `need` items of item_size bytes at
+ * *items (capacity *cap, doubled as needed, never below 8); the items keep
+ * their values.  -ENOMEM (nothing changed) on overflow or when memory is
+ * short.  LFS_ARRAY_GROW(arr, cap, need) is the typed spelling:
+ *	if (LFS_ARRAY_GROW(v->items, v->cap, v->n + 1)) return -ENOMEM;
+ *	v->items[v->n++] = x; */
+int lfs_array_grow(void **items, size_t *cap, size_t need, size_t item_size);
+#define LFS_ARRAY_GROW(arr, cap, need)                                                    \
+	__extension__({                                                                   \
+		void *lfs_p_ = (arr);                                                     \
+		int lfs_r_ = lfs_array_grow(&lfs_p_, &(cap), (need), sizeof(*(arr)));     \
+		(arr) = lfs_p_;                                                           \
+		lfs_r_;                                                                   \
+	})
+
+/* ---- binary search ----
+ * How many of n items, `stride` bytes apart, have a uint64_t key <= key,
+ * where the first item's key is at *first_key and keys ascend: the index
+ * just past the last item at or before key (0 when none is).
+ * LFS_COUNT_LE(arr, n, member, key) is the typed spelling for an array of
+ * structs with a uint64_t member; LFS_COUNT_LE_U64(arr, n, key) for a
+ * plain uint64_t array.  Both accept n == 0 with arr NULL. */
+size_t lfs_count_le_u64(const void *first_key, size_t n, size_t stride, uint64_t key);
+#define LFS_COUNT_LE(arr, n, member, key)                                                 \
+	__extension__({                                                                   \
+		_Static_assert(__builtin_types_compatible_p(__typeof__((arr)[0].member),  \
+							    uint64_t),                    \
+			       "LFS_COUNT_LE needs a uint64_t key");                      \
+		(n) ? lfs_count_le_u64(&(arr)[0].member, (n), sizeof((arr)[0]), (key))     \
+		    : (size_t)0;                                                          \
+	})
+#define LFS_COUNT_LE_U64(arr, n, key)                                                     \
+	__extension__({                                                                   \
+		const uint64_t *lfs_a_ = (arr);                                           \
+		(n) ? lfs_count_le_u64(lfs_a_, (n), sizeof(uint64_t), (key)) : (size_t)0;  \
+	})
+
 /* ---- misc ---- */
 void *lfs_xcalloc(size_t n, size_t size); /* NULL on overflow or OOM */
 char *lfs_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
